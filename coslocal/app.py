@@ -1,0 +1,142 @@
+"""The WSGI application: admin endpoints, fault injection, auth, routing, error XML."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from coslocal import acl
+from coslocal.auth import Identity, SignedRequest, authenticate
+from coslocal.config import Config
+from coslocal.errors import CosError, access_denied
+from coslocal.faults import ConnectionAborted, Faults, apply
+from coslocal.handlers import ROUTES, Context
+from coslocal.http import MAX_KEY_BYTES, Request, Response, xml_response
+from coslocal.store import Store
+from coslocal.xmlout import document
+
+log = logging.getLogger("coslocal")
+STATUS_TEXT = {
+    200: "OK", 202: "Accepted", 204: "No Content", 206: "Partial Content", 304: "Not Modified",
+    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    409: "Conflict", 411: "Length Required", 412: "Precondition Failed",
+    416: "Requested Range Not Satisfiable", 500: "Internal Server Error", 501: "Not Implemented",
+    503: "Service Unavailable",
+}  # fmt: skip
+ADMIN_PREFIX = "/_coslocal/"
+
+
+class CosApp:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.faults = Faults(config.faults)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        req: Request | None = None
+        try:
+            req = Request.from_environ(environ)
+            resp = self._handle(req)
+        except ConnectionAborted:
+            raise
+        except CosError as err:
+            resp = self._error(err, req)
+        except Exception:
+            log.exception("internal error")
+            resp = self._error(
+                CosError(500, "InternalError", "We encountered an internal error."), req
+            )
+        request_id = req.request_id if req else "unknown"
+        headers = [*resp.headers, ("Server", "tencent-cos"), ("x-cos-request-id", request_id)]
+        start_response(f"{resp.status} {STATUS_TEXT.get(resp.status, 'Unknown')}", headers)
+        if isinstance(resp.body, bytes):
+            return [resp.body]
+        return resp.body  # type: ignore[no-any-return]
+
+    def _handle(self, req: Request) -> Response:
+        if req.bucket is None and req.path.startswith(ADMIN_PREFIX):
+            return self._admin(req)
+        rule = self.faults.pick(req.method, req.raw_path, req.query_string)
+        if rule is not None:
+            apply(rule, req.environ)
+        if req.bucket is not None and req.key:
+            _check_key(req.key)
+        identity = authenticate(
+            SignedRequest(req.method, req.path, req.query_pairs, req.headers), self.config
+        )
+        return self._route(req, identity)
+
+    def _route(self, req: Request, identity: Identity) -> Response:
+        level = "service" if req.bucket is None else ("object" if req.key else "bucket")
+        for route in ROUTES:
+            if route.level == level and route.method == req.method and route.accepts(req):
+                ctx = Context(self.config, self.store, req, identity)
+                if identity.anonymous:
+                    _check_anonymous(ctx, route.anonymous)
+                return route.handler(ctx)
+        raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
+
+    def _error(self, err: CosError, req: Request | None) -> Response:
+        request_id = req.request_id if req else "unknown"
+        resource = "/"
+        if req is not None:
+            host = req.headers.get("host", "")
+            resource = f"{host}{req.raw_path}" if host else req.raw_path
+        children: list[Any] = [
+            ("Code", err.code),
+            ("Message", err.message),
+            ("Resource", resource),
+            ("RequestId", request_id),
+            ("TraceId", request_id),
+        ]
+        children += list(err.extra.items())
+        resp = xml_response(document("Error", children), err.status)
+        if req is not None and req.method == "HEAD":
+            resp.body = b""  # HEAD errors carry no body (gunicorn drops it anyway)
+        resp.headers += [("x-cos-trace-id", request_id), *err.headers]
+        return resp
+
+    def _admin(self, req: Request) -> Response:
+        sub = req.path[len(ADMIN_PREFIX) :]
+        if sub == "health" and req.method in ("GET", "HEAD"):
+            return Response(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok")
+        if sub != "faults":
+            raise CosError(404, "NoSuchResource", "Unknown admin endpoint.")
+        if req.headers.get("x-coslocal-key") != self.config.secret_key:
+            raise access_denied("The admin endpoints need X-Coslocal-Key.")
+        if req.method == "POST":
+            try:
+                self.faults.set(json.loads(req.read_body() or b"{}"))
+            except (ValueError, TypeError) as exc:
+                raise CosError(400, "InvalidArgument", f"Bad fault spec: {exc}") from exc
+        elif req.method == "DELETE":
+            self.faults.clear()
+        elif req.method != "GET":
+            raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
+        body = json.dumps(self.faults.state()).encode()
+        return Response(
+            200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+        )
+
+
+def _check_key(key: str) -> None:
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) > MAX_KEY_BYTES:
+        raise CosError(400, "KeyTooLong", "Your key is too long.")
+    if any(c in key for c in "\x18\x19\x1a\x1b"):
+        raise CosError(400, "InvalidObjectName", "The object key contains invalid characters.")
+
+
+def _check_anonymous(ctx: Context, need: str) -> None:
+    """Anonymous access is allowed only where the bucket's ACL grants it (objects checked later)."""
+    if need == "object-read":
+        return  # the handler checks the object's own ACL, which may inherit the bucket's
+    if need in ("bucket-read", "bucket-write"):
+        bucket = ctx.store.get_bucket(ctx.bucket)
+        if acl.allows_anonymous(bucket.acl, "READ" if need == "bucket-read" else "WRITE"):
+            return
+    raise access_denied()

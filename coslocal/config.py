@@ -1,0 +1,108 @@
+"""Command line and environment configuration (every flag also reads COSLOCAL_<NAME>)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Credential:
+    secret_id: str
+    secret_key: str
+    token: str | None = None  # required token for temporary credentials
+
+
+@dataclass
+class Config:
+    data_dir: Path
+    secret_id: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 9000
+    appid: str = "1250000000"
+    region: str = "ap-guangzhou"
+    restore_seconds: float = 2.0
+    day_seconds: float = 86400.0
+    tokens: tuple[str, ...] = ()
+    temp_credentials: tuple[Credential, ...] = ()
+    threads: int = 32
+    faults: tuple[dict, ...] = field(default_factory=tuple)
+    log_level: str = "warning"
+
+    @property
+    def owner_uin(self) -> str:
+        return self.appid
+
+    @property
+    def owner_id(self) -> str:
+        return f"qcs::cam::uin/{self.owner_uin}:uin/{self.owner_uin}"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"COSLOCAL_{name.upper()}", default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m coslocal", description=__doc__)
+    p.add_argument("--host", default=_env("host", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(_env("port", "9000") or 9000))
+    p.add_argument("--data", default=_env("data"), help="data directory (required)")
+    p.add_argument("--secret-id", default=_env("secret_id"))
+    p.add_argument("--secret-key", default=_env("secret_key"))
+    p.add_argument("--appid", default=_env("appid", "1250000000"))
+    p.add_argument("--region", default=_env("region", "ap-guangzhou"))
+    p.add_argument("--restore-seconds", type=float, default=float(_env("restore_seconds", "2")))
+    p.add_argument(
+        "--day-seconds",
+        type=float,
+        default=float(_env("day_seconds", "86400")),
+        help="length of a restore 'day' (shorten it to watch restored copies expire)",
+    )
+    env_tokens = [t for t in (_env("tokens", "") or "").split(",") if t]
+    p.add_argument(
+        "--token",
+        action="append",
+        default=env_tokens,
+        help="accepted STS token; 'ID:KEY:TOKEN' defines a temporary credential (repeatable)",
+    )
+    p.add_argument("--threads", type=int, default=int(_env("threads", "32") or 32))
+    p.add_argument("--fault", action="append", default=[], help="fault spec as JSON (repeatable)")
+    p.add_argument("--log-level", default=_env("log_level", "warning"))
+    return p
+
+
+def parse_config(argv: list[str] | None = None) -> Config:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    missing = [n for n in ("data", "secret_id", "secret_key") if not getattr(a, n)]
+    if missing:
+        parser.error(
+            "missing required settings: " + ", ".join("--" + m.replace("_", "-") for m in missing)
+        )
+    tokens, temps = [], []
+    for t in a.token:
+        parts = t.split(":", 2)
+        if len(parts) == 3:
+            temps.append(Credential(parts[0], parts[1], parts[2]))
+        else:
+            tokens.append(t)
+    return Config(
+        data_dir=Path(a.data).resolve(),
+        secret_id=a.secret_id,
+        secret_key=a.secret_key,
+        host=a.host,
+        port=a.port,
+        appid=a.appid,
+        region=a.region,
+        restore_seconds=a.restore_seconds,
+        day_seconds=a.day_seconds,
+        tokens=tuple(tokens),
+        temp_credentials=tuple(temps),
+        threads=a.threads,
+        faults=tuple(json.loads(f) for f in a.fault),
+        log_level=a.log_level,
+    )

@@ -1,0 +1,154 @@
+"""Request parsing (Host routing, decoded path, form-decoded query) and response objects."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from coslocal.errors import CosError
+
+# <bucket>-<appid>.cos.<region>.<any domain> or .cos-internal. ; anything else is service level.
+_BUCKET_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.cos(?:-internal)?\.", re.I)
+READ_CHUNK = 1 << 20
+MAX_KEY_BYTES = 850
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(6).upper() + "_" + secrets.token_hex(8)
+
+
+def http_date(ts: float) -> str:
+    return formatdate(ts, usegmt=True)
+
+
+def parse_http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            headers[name[5:].replace("_", "-").lower()] = value
+    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(name):
+            headers[name.replace("_", "-").lower()] = environ[name]
+    return headers
+
+
+def _split_uri(raw_uri: str) -> tuple[str, str]:
+    if not raw_uri.startswith("/"):  # absolute-form request target
+        m = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*", raw_uri)
+        raw_uri = raw_uri[m.end() :] if m else raw_uri
+        raw_uri = raw_uri if raw_uri.startswith("/") else "/" + raw_uri
+    path, _, query = raw_uri.partition("?")
+    return path, query
+
+
+@dataclass
+class Request:
+    environ: dict[str, Any]
+    method: str
+    raw_path: str
+    query_string: str
+    path: str
+    query_pairs: list[tuple[str, str]]
+    query: dict[str, str]
+    headers: dict[str, str]
+    bucket: str | None
+    key: str
+    request_id: str = field(default_factory=new_request_id)
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, Any]) -> Request:
+        raw_path, query_string = _split_uri(environ.get("RAW_URI") or environ.get("PATH_INFO", "/"))
+        try:
+            # %2F decodes to "/", "+" stays literal, dot-segments are NOT collapsed (keys may hold
+            # "../"): the decoded path is the key, exactly as the SDK signed it.
+            path = unquote(raw_path, errors="strict")
+            pairs = parse_qsl(query_string, keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise CosError(400, "InvalidURI", "Couldn't parse the specified URI.") from exc
+        headers = _headers(environ)
+        host = headers.get("host", "").split(":")[0] if "[" not in headers.get("host", "") else ""
+        m = _BUCKET_HOST.match(host)
+        query: dict[str, str] = {}
+        for k, v in pairs:
+            query.setdefault(k, v)
+        return cls(
+            environ=environ,
+            method=environ["REQUEST_METHOD"].upper(),
+            raw_path=raw_path,
+            query_string=query_string,
+            path=path,
+            query_pairs=pairs,
+            query=query,
+            headers=headers,
+            bucket=m.group("bucket").lower() if m else None,
+            key=path[1:] if path.startswith("/") else path,
+        )
+
+    def has(self, name: str) -> bool:
+        return name in self.query
+
+    def read_chunks(self, limit: int | None = None) -> Iterable[bytes]:
+        """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue)."""
+        stream = self.environ["wsgi.input"]
+        remaining = limit
+        while remaining is None or remaining > 0:
+            n = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
+            data = stream.read(n)
+            if not data:
+                break
+            if remaining is not None:
+                remaining -= len(data)
+            yield data
+
+    def read_body(self, max_bytes: int = 4 * 1024 * 1024) -> bytes:
+        data = bytearray()
+        for chunk in self.read_chunks():
+            data += chunk
+            if len(data) > max_bytes:
+                raise CosError(400, "EntityTooLarge", "Your request body is too large.")
+        return bytes(data)
+
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        if value is None or "chunked" in self.headers.get("transfer-encoding", "").lower():
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise CosError(400, "InvalidArgument", "Invalid Content-Length.") from None
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Any = b""  # bytes, an iterable of bytes, or a wsgi.file_wrapper
+
+    def header(self, name: str, value: str) -> Response:
+        self.headers.append((name, value))
+        return self
+
+
+def xml_response(body: bytes, status: int = 200) -> Response:
+    return Response(
+        status,
+        [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))],
+        body,
+    )
+
+
+def empty_response(status: int = 200) -> Response:
+    headers = [] if status == 204 else [("Content-Length", "0")]
+    return Response(status, headers, b"")

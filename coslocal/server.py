@@ -1,0 +1,64 @@
+"""The HTTP front door: gunicorn's gthread worker embedded through BaseApplication.
+
+One worker process (so fault-injection state and SQLite connections live in one place), many
+threads; request bodies are read from ``wsgi.input`` in chunks and file responses go out through
+``wsgi.file_wrapper`` (sendfile), so memory stays flat whatever the object size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from coslocal.config import Config
+
+
+class _Embedded(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        c = self.config
+        settings: dict[str, Any] = {
+            "bind": f"{c.host}:{c.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": c.threads,
+            # Complete Multipart and big PUTs run long; gthread heartbeats from its main loop, so
+            # this only bounds a wedged worker.
+            "timeout": 3600,
+            "graceful_timeout": 5,
+            "keepalive": 30,
+            "loglevel": c.log_level,
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "coslocal",
+            "limit_request_line": 16384,
+            "limit_request_field_size": 16384,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+        self.cfg.set("post_worker_init", _post_worker_init)
+
+    def load(self) -> Any:
+        from coslocal.app import CosApp
+
+        return CosApp(self.config)
+
+
+def _post_worker_init(worker: Any) -> None:
+    # Opening the store (schema, orphan GC) happens in the worker, before it accepts requests.
+    app = worker.wsgi
+    if hasattr(app, "startup"):
+        app.startup()
+
+
+def serve(config: Config) -> None:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    # Run the orphan-blob GC before binding, so a fresh start never serves half-written state.
+    from coslocal.store import Store
+
+    Store(config.data_dir).collect_orphans()
+    _Embedded(config).run()

@@ -1,0 +1,104 @@
+"""SQLite metadata: schema, one connection per thread, write transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    versioning TEXT NOT NULL DEFAULT '',
+    acl TEXT NOT NULL
+);
+-- Every object version, delete markers included. blobs is a JSON list of [blob_id, size]
+-- segments (a completed multipart object keeps its part files; nothing is concatenated).
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    is_latest INTEGER NOT NULL,
+    is_dm INTEGER NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    etag TEXT NOT NULL DEFAULT '',
+    crc64 TEXT,
+    blobs TEXT NOT NULL DEFAULT '[]',
+    mtime REAL NOT NULL,
+    headers TEXT NOT NULL DEFAULT '{}',
+    storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+    acl TEXT NOT NULL DEFAULT '{}',
+    restore TEXT
+);
+CREATE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, id DESC);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_version ON versions (bucket, key, version_id);
+-- The listing index: only live current objects, so GET Bucket is a pure range scan.
+CREATE UNIQUE INDEX IF NOT EXISTS versions_current ON versions (bucket, key)
+    WHERE is_latest = 1 AND is_dm = 0;
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    initiated REAL NOT NULL,
+    headers TEXT NOT NULL,
+    storage_class TEXT NOT NULL,
+    acl TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    crc64 TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    mtime REAL NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+"""
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        conn = self.connection()
+        conn.executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk before the client hears 200 (blob files are fsynced too).
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlocks."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for multi-statement reads (listings)."""
+        conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")

@@ -1,0 +1,158 @@
+"""CoslocalServer: start a coslocal subprocess for tests, benchmarks and `make run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+DEFAULT_SECRET_ID = "AKIDcoslocaltest0000000000000000"
+DEFAULT_SECRET_KEY = "coslocal-test-secret-key-0000000"
+START_TIMEOUT = 20.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class CoslocalServer:
+    host = "127.0.0.1"
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        port: int = 0,
+        secret_id: str = DEFAULT_SECRET_ID,
+        secret_key: str = DEFAULT_SECRET_KEY,
+        appid: str = "1250000000",
+        region: str = "ap-guangzhou",
+        restore_seconds: float = 2,
+        tokens: tuple[str, ...] | list[str] = (),
+        extra_args: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+        self.appid = appid
+        self.region = region
+        self.restore_seconds = restore_seconds
+        self.tokens = tuple(tokens)
+        self.extra_args = tuple(extra_args)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "server not started"
+        return self.proc.pid
+
+    def command(self) -> list[str]:
+        cmd = [
+            sys.executable, "-m", "coslocal",
+            "--host", self.host, "--port", str(self.port), "--data", str(self.data_dir),
+            "--secret-id", self.secret_id, "--secret-key", self.secret_key,
+            "--appid", self.appid, "--region", self.region,
+            "--restore-seconds", str(self.restore_seconds),
+        ]  # fmt: skip
+        for token in self.tokens:
+            cmd += ["--token", token]
+        return cmd + list(self.extra_args)
+
+    def start(self) -> CoslocalServer:
+        if self.port == 0:
+            self.port = free_port(self.host)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        root = Path(__file__).resolve().parent.parent
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        self.proc = subprocess.Popen(self.command(), env=env, cwd=root)
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"coslocal exited with status {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint_url}/_coslocal/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("coslocal did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the whole server (arbiter and worker), as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            for pid in _children(self.proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.kill()
+            self.proc.wait()
+
+    def _admin(self, method: str, body: Any = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.endpoint_url}/_coslocal/faults",
+            data=data,
+            method=method,
+            headers={"X-Coslocal-Key": self.secret_key, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
+
+    def set_faults(self, **spec: Any) -> None:
+        self._admin("POST", spec)
+
+    def clear_faults(self) -> None:
+        self._admin("DELETE")
+
+    def fault_state(self) -> dict[str, Any]:
+        return self._admin("GET")
+
+    def __enter__(self) -> CoslocalServer:
+        if self.proc is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # psutil missing or the process is gone: the parent kill still happens
+        return []

@@ -1,0 +1,214 @@
+"""``CosConfig``: where to connect, how to authenticate, timeouts and retry policy."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .errors import CosClientError
+
+GB = 1024**3
+SINGLE_UPLOAD_LENGTH = 5 * GB  # PUT Object and PUT Object - Copy limit (protocol notes §2.4)
+
+_REGION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]$")
+_BUCKET_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?$")
+_OLD_REGIONS = frozenset({"cn-north", "cn-south", "cn-east", "cn-south-2", "cn-southwest", "sg"})
+_REGION_ALIASES = {
+    "cossh": "ap-shanghai",
+    "cosgz": "ap-guangzhou",
+    "cosbj": "ap-beijing",
+    "costj": "ap-beijing-1",
+    "coscd": "ap-chengdu",
+    "cossgp": "ap-singapore",
+    "coshk": "ap-hongkong",
+    "cosca": "na-toronto",
+    "cosger": "eu-frankfurt",
+}
+
+
+def format_region(region: str, enable_old_domain: bool = True, internal: bool = True) -> str:
+    """``ap-guangzhou`` -> ``cos.ap-guangzhou`` (aliases and legacy regions as the SDK)."""
+    if not isinstance(region, str) or not _REGION_RE.match(region):
+        raise CosClientError("region format is illegal, only digit, letter and - is allowed!")
+    if "cos." in region or region in _OLD_REGIONS:
+        return region
+    module = "cos-internal." if (not enable_old_domain and internal) else "cos."
+    return module + _REGION_ALIASES.get(region, region)
+
+
+def format_endpoint(
+    endpoint: str | None, region: str | None, enable_old_domain: bool = True, internal: bool = True
+) -> str:
+    if endpoint:
+        return endpoint
+    if not region:
+        raise CosClientError("Region or Endpoint is required not empty!")
+    suffix = "myqcloud.com" if enable_old_domain else "tencentcos.cn"
+    return f"{format_region(region, enable_old_domain, internal)}.{suffix}"
+
+
+def format_bucket(bucket: Any, appid: str | None) -> str:
+    """Validate a bucket name and append ``-<appid>`` when configured and missing."""
+    if not isinstance(bucket, str) or not bucket:
+        raise CosClientError("bucket is required not empty")
+    if not _BUCKET_RE.match(bucket):
+        raise CosClientError(f"bucket format is illegal: {bucket!r}")
+    if appid and not bucket.endswith("-" + appid):
+        return f"{bucket}-{appid}"
+    return bucket
+
+
+def quote_key_path(key: str) -> str:
+    """URL path of a key: encode all but ``/-_.~`` and stop dot-segment collapsing (``./``)."""
+    path = key[1:] if key.startswith("/") else key
+    return quote(path.encode("utf-8"), safe="/-_.~").replace("./", ".%2F")
+
+
+class CosConfig:
+    """Client configuration, keyword-compatible with ``qcloud_cos.CosConfig``.
+
+    Extra keywords (ours): ``ConnectTimeout``/``ReadTimeout`` (seconds, used when ``Timeout`` is
+    not set), ``MaxRetries`` (default 3), ``RetryBackoff`` (base delay, default 0.2 s),
+    ``RetryBackoffMax`` (cap, default 5 s) and ``Session`` (an injected ``requests.Session``).
+    """
+
+    def __init__(
+        self,
+        Appid: str | None = None,
+        Region: str | None = None,
+        SecretId: str | None = None,
+        SecretKey: str | None = None,
+        Token: str | None = None,
+        Scheme: str | None = None,
+        Timeout: float | None = None,
+        Endpoint: str | None = None,
+        IP: str | None = None,
+        Port: int | str | None = None,
+        Anonymous: bool | None = None,
+        UA: str | None = None,
+        Proxies: dict[str, str] | None = None,
+        Domain: str | None = None,
+        ServiceDomain: str | None = None,
+        KeepAlive: bool = True,
+        PoolConnections: int = 10,
+        PoolMaxSize: int = 10,
+        AllowRedirects: bool = False,
+        SignHost: bool = True,
+        SignParams: bool = True,
+        EnableOldDomain: bool = True,
+        EnableInternalDomain: bool = True,
+        VerifySSL: bool | str | None = None,
+        SSLCert: str | tuple[str, str] | None = None,
+        ConnectTimeout: float = 10.0,
+        ReadTimeout: float = 60.0,
+        MaxRetries: int = 3,
+        RetryBackoff: float = 0.2,
+        RetryBackoffMax: float = 5.0,
+        Session: requests.Session | None = None,
+    ) -> None:
+        scheme = Scheme or "https"
+        if scheme not in ("http", "https"):
+            raise CosClientError("Scheme can be only set to http/https")
+        self._appid = Appid
+        self._region = Region
+        self._token = Token
+        self._scheme = scheme
+        self._timeout = Timeout
+        self._connect_timeout = ConnectTimeout
+        self._read_timeout = ReadTimeout
+        self._domain = Domain
+        self._service_domain = ServiceDomain
+        self._enable_old_domain = EnableOldDomain
+        self._enable_internal_domain = EnableInternalDomain
+        self._endpoint = (
+            None
+            if Domain is not None
+            else format_endpoint(Endpoint, Region, EnableOldDomain, EnableInternalDomain)
+        )
+        self._ip = IP
+        self._port = Port
+        self._anonymous = bool(Anonymous)
+        self._ua = UA
+        self._proxies = Proxies
+        self._keep_alive = KeepAlive
+        self._pool_connections = PoolConnections
+        self._pool_maxsize = PoolMaxSize
+        self._allow_redirects = AllowRedirects
+        self._sign_host = SignHost
+        self._sign_params = SignParams
+        self._verify_ssl = VerifySSL
+        self._ssl_cert = SSLCert
+        self._max_retries = MaxRetries
+        self._retry_backoff = RetryBackoff
+        self._retry_backoff_max = RetryBackoffMax
+        self._session = Session
+        self._copy_part_threshold_size = SINGLE_UPLOAD_LENGTH
+        self._secret_id: str | None = None
+        self._secret_key: str | None = None
+        if SecretId and SecretKey:
+            self.set_credential(SecretId, SecretKey, Token)
+        elif not self._anonymous:
+            raise CosClientError("SecretId and SecretKey is Required!")
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"CosConfig(region={self._region!r}, endpoint={self._endpoint!r}, ip={self._ip!r})"
+
+    def set_credential(self, SecretId: str, SecretKey: str, Token: str | None = None) -> None:
+        """Replace the credentials (e.g. after refreshing an STS token)."""
+        for value in (SecretId, SecretKey):
+            if value != value.strip():
+                raise CosClientError("secret_id/secret_key must not start or end with spaces")
+        self._secret_id, self._secret_key, self._token = SecretId, SecretKey, Token
+
+    def set_ip_port(self, IP: str, Port: int | str | None = None) -> None:
+        """Connect to ``IP:Port`` while the Host header keeps the bucket's COS domain."""
+        self._ip, self._port = IP, Port
+
+    def set_copy_part_threshold_size(self, size: int) -> None:
+        """Objects larger than this are copied with multipart Upload Part - Copy."""
+        if size > 0:
+            self._copy_part_threshold_size = size
+
+    def credentials(self) -> tuple[str, str] | None:
+        if self._anonymous or not self._secret_id or not self._secret_key:
+            return None
+        return self._secret_id, self._secret_key
+
+    def get_host(self, Bucket: str | None = None) -> str:
+        """Host name of a bucket (``<bucket>.<endpoint>``), or the custom Domain."""
+        if self._domain is not None:
+            return self._domain
+        if Bucket is None:
+            return str(self._endpoint)
+        return f"{format_bucket(Bucket, self._appid)}.{self._endpoint}"
+
+    def service_host(self) -> str:
+        if self._service_domain:
+            return self._service_domain
+        return (
+            "service.cos.myqcloud.com" if self._enable_old_domain else "service.cos.tencentcos.cn"
+        )
+
+    def _netloc(self, host: str) -> str:
+        """Where to connect: ``IP[:Port]`` when set, else the host itself."""
+        if self._ip is None:
+            return host
+        return f"{self._ip}:{self._port}" if self._port is not None else self._ip
+
+    def uri(self, bucket: str | None = None, path: str | None = None) -> str:
+        """Request URL (no query) for a bucket and optional key."""
+        host = self.get_host(bucket) if bucket is not None else self.service_host()
+        base = f"{self._scheme}://{self._netloc(host)}/"
+        if path is None:
+            return base
+        if not path:
+            raise CosClientError("Key is required not empty")
+        return base + quote_key_path(path)
+
+    def timeout(self, long: bool = False) -> float | tuple[float, float]:
+        if self._timeout is not None:
+            return self._timeout
+        return (self._connect_timeout, 1200.0 if long else self._read_timeout)

@@ -1,0 +1,276 @@
+"""The request core: URL building, signing, retries and error mapping (one place for all)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .auth import CosSigner, cos_quote
+from .config import CosConfig, format_bucket
+from .errors import CosClientError, CosServiceError
+from .xml import error_fields
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "cos-console-client/1.0"
+RETRYABLE_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable"})
+_HEAD_CODES = {
+    304: "NotModified",
+    400: "BadRequest",
+    403: "AccessDenied",
+    404: "NoSuchResource",  # the SDK's name for a bodiless 404
+    409: "Conflict",
+    412: "PreconditionFailed",
+    416: "InvalidRange",
+}
+
+Body = bytes | str | IO[bytes] | None
+
+
+class _Rewind:
+    """Remembers where a file-like body started so a retry resends all of it."""
+
+    def __init__(self, data: Any) -> None:
+        self.position: int | None = None
+        self.data: Any = data.encode("utf-8") if isinstance(data, str) else data
+        if hasattr(self.data, "seek") and hasattr(self.data, "tell"):
+            try:
+                self.position = self.data.tell()
+            except OSError:
+                self.position = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.data is None or isinstance(self.data, bytes) or self.position is not None
+
+    def rewind(self) -> None:
+        if self.position is not None:
+            self.data.seek(self.position)
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """``k=v&k2=`` with COS encoding (``%20``, never ``+``); empty values keep their ``=``."""
+    return "&".join(f"{cos_quote(k)}={cos_quote(v)}" for k, v in params.items())
+
+
+def _header_value(value: str) -> str | bytes:
+    # http.client sends str headers as latin-1; non-latin-1 metadata goes as UTF-8 bytes (SDK).
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+    return value
+
+
+class CoreClient:
+    """Holds the session and implements ``_request``; operations live in subclasses."""
+
+    def __init__(
+        self, conf: CosConfig, retry: int | None = None, session: requests.Session | None = None
+    ) -> None:
+        self._conf = conf
+        self._retry = conf._max_retries if retry is None else retry
+        self._injected_session = session or conf._session
+        self._session_pid = -1
+        self._session_obj: requests.Session | None = None
+        self._lock = threading.Lock()
+
+    def get_conf(self) -> CosConfig:
+        return self._conf
+
+    # --- session -----------------------------------------------------------------------------
+    @property
+    def _session(self) -> requests.Session:
+        if self._injected_session is not None:
+            return self._injected_session
+        # Pools must not cross a fork: rebuild the session in a new process.
+        if self._session_obj is None or self._session_pid != os.getpid():
+            with self._lock:
+                if self._session_obj is None or self._session_pid != os.getpid():
+                    self._session_obj = self._new_session()
+                    self._session_pid = os.getpid()
+        return self._session_obj
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=self._conf._pool_connections,
+            pool_maxsize=max(self._conf._pool_maxsize, 16),
+            max_retries=0,
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    # --- request core ------------------------------------------------------------------------
+    def _prepare_headers(self, headers: Mapping[str, str], bucket: str | None) -> dict[str, Any]:
+        conf = self._conf
+        out: dict[str, Any] = {k: _header_value(v) for k, v in headers.items()}
+        out["User-Agent"] = conf._ua or USER_AGENT
+        if conf._token:
+            out["x-cos-security-token"] = conf._token
+        if conf._ip is not None:  # connect to IP:Port, keep the COS host name
+            out["Host"] = conf.get_host(bucket) if bucket is not None else conf.service_host()
+        if not conf._keep_alive:
+            out["Connection"] = "close"
+        return out
+
+    def _backoff(self, attempt: int) -> None:
+        conf = self._conf
+        cap = min(conf._retry_backoff_max, conf._retry_backoff * (2 ** (attempt - 1)))
+        time.sleep(random.uniform(cap / 2, cap))  # exponential backoff with jitter
+
+    def _request(
+        self,
+        method: str,
+        *,
+        bucket: str | None = None,
+        key: str | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        stream: bool = False,
+        long: bool = False,
+        check_body_error: bool = False,
+    ) -> requests.Response:
+        """Send one COS request with retries; return the response or raise a Cos*Error.
+
+        Args:
+            bucket: target bucket, or None for the service (list buckets).
+            key: object key (raw, unencoded), or None for bucket-level requests.
+            params: query parameters, all signed (bare ones like ``acl`` have value ``''``).
+            data: bytes, str or a seekable file object (re-seeked before each retry).
+            check_body_error: parse a 2xx body for ``<Error>`` (Copy, Complete).
+        """
+        conf = self._conf
+        if bucket is not None:
+            format_bucket(bucket, conf._appid)
+        params = {k: str(v) for k, v in (params or {}).items()}
+        url = conf.uri(bucket, key)
+        full_url = f"{url}?{encode_query(params)}" if params else url
+        sent_headers = self._prepare_headers(headers or {}, bucket)
+        body = _Rewind(data)
+        signer = CosSigner(
+            conf.credentials,
+            key,
+            params if conf._sign_params else {},
+            sign_host=conf._sign_host,
+        )
+        attempts = max(self._retry, 0) + 1
+        for attempt in range(attempts):
+            if attempt:
+                self._backoff(attempt)
+                body.rewind()
+            last = attempt == attempts - 1 or not body.retryable
+            resp = self._send(method, full_url, sent_headers, body.data, signer, stream, long)
+            if isinstance(resp, Exception):
+                if last:
+                    path = urlsplit(url).path
+                    raise CosClientError(f"{method} {path}: connection failed: {resp}") from resp
+                continue
+            error = self._classify(method, url, resp, check_body_error)
+            if error is None:
+                return resp
+            resp.close()
+            if last or not _retryable(error):
+                raise error
+        raise CosClientError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, Any],
+        data: Any,
+        signer: CosSigner,
+        stream: bool,
+        long: bool,
+    ) -> requests.Response | Exception:
+        """One attempt; a retryable transport error is returned, not raised."""
+        conf = self._conf
+        extra: dict[str, Any] = {}
+        if conf._scheme == "https":
+            if conf._verify_ssl is not None:
+                extra["verify"] = conf._verify_ssl
+            if conf._ssl_cert is not None:
+                extra["cert"] = conf._ssl_cert
+        started = time.monotonic()
+        path = urlsplit(url).path
+        try:
+            resp = self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                auth=signer,
+                stream=stream,
+                timeout=conf.timeout(long),
+                allow_redirects=conf._allow_redirects,
+                proxies=conf._proxies,
+                **extra,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            logger.debug("cos %s %s failed after %.3fs: %s", method, path, _since(started), exc)
+            return exc
+        except requests.RequestException as exc:
+            raise CosClientError(f"{method} {path}: {exc}") from exc
+        logger.debug(
+            "cos %s %s -> %s in %.3fs request_id=%s",
+            method,
+            path,
+            resp.status_code,
+            _since(started),
+            resp.headers.get("x-cos-request-id", "-"),
+        )
+        return resp
+
+    def _classify(
+        self, method: str, url: str, resp: requests.Response, check_body_error: bool
+    ) -> CosServiceError | None:
+        if resp.status_code < 400:
+            if not check_body_error:
+                return None
+            fields = error_fields(resp.content) if resp.content.strip() else None
+            if fields is None:
+                return None
+            return _service_error(method, url, resp, fields)
+        content = resp.content
+        fields = error_fields(content) if content.strip() else None
+        return _service_error(method, url, resp, fields)
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _retryable(error: CosServiceError) -> bool:
+    return error.status_code >= 500 or error.code in RETRYABLE_CODES
+
+
+def _service_error(
+    method: str, url: str, resp: requests.Response, fields: dict[str, str] | None
+) -> CosServiceError:
+    h = resp.headers
+    fields = fields or {}
+    code = h.get("x-cos-error-code") or fields.get("Code") or _HEAD_CODES.get(resp.status_code)
+    default_message = "The Resource You Head Not Exist" if resp.status_code == 404 else resp.reason
+    origin = resp.text if fields else ""
+    return CosServiceError(
+        method,
+        origin,
+        resp.status_code,
+        code=code or "Unknown",
+        error_message=fields.get("Message") or default_message,
+        resource=fields.get("Resource") or url,
+        request_id=fields.get("RequestId") or h.get("x-cos-request-id"),
+        trace_id=fields.get("TraceId") or h.get("x-cos-trace-id"),
+    )

@@ -1,0 +1,97 @@
+"""Shared pieces of the managed transfers (upload_file, download_file, copy)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import CosClientError, CosServiceError
+from .headers import MAX_PART_NUMBER
+
+MB = 1024 * 1024
+T = TypeVar("T")
+ProgressCallback = Callable[[int, int], Any]
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    offset: int
+    length: int
+
+    @property
+    def range_header(self) -> str:
+        return f"bytes={self.offset}-{self.offset + self.length - 1}"
+
+
+def choose_part_size(size: int, wanted: int, max_parts: int = MAX_PART_NUMBER) -> int:
+    """``wanted`` (at least 1 MB), grown in whole MB so that ``size`` fits in ``max_parts``."""
+    part_size = max(wanted, MB)
+    if math.ceil(size / part_size) > max_parts:
+        part_size = math.ceil(size / max_parts / MB) * MB
+    return part_size
+
+
+def plan_parts(size: int, part_size: int) -> list[Part]:
+    """Equal parts of ``part_size`` (the last one shorter), numbered from 1."""
+    count = max(1, math.ceil(size / part_size))
+    if count > MAX_PART_NUMBER:
+        raise CosClientError(f"{size} bytes need {count} parts, more than {MAX_PART_NUMBER}")
+    return [Part(i + 1, i * part_size, min(part_size, size - i * part_size)) for i in range(count)]
+
+
+class Progress:
+    """Thread-safe ``callback(consumed_bytes, total_bytes)`` reporter (SDK signature)."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self._callback = callback
+        self._lock = threading.Lock()
+
+    def report(self, amount: int) -> None:
+        with self._lock:
+            self.done += amount
+            if self._callback is not None:
+                self._callback(self.done, self.total)
+
+
+def header(headers: Mapping[str, Any], name: str) -> str | None:
+    """Case-insensitive lookup in a plain header dict."""
+    lower = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lower:
+            return str(value)
+    return None
+
+
+def run_parallel(
+    fn: Callable[[Part], T], parts: Iterable[Part], workers: int, what: str
+) -> dict[int, T]:
+    """Run ``fn`` over parts on ``workers`` threads; the first failure cancels the rest.
+
+    Only ``workers`` calls run at once, so part buffers in flight are bounded by
+    ``workers x part size`` whatever the object size.
+    """
+    results: dict[int, T] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures: dict[Future[T], Part] = {pool.submit(fn, part): part for part in parts}
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        failures = [f for f in done if f.exception() is not None]
+        if failures:
+            wait(pending)
+            exc = failures[0].exception()
+            if isinstance(exc, CosServiceError) and exc.status_code < 500:
+                raise exc
+            raise CosClientError(
+                f"some {what} fail after max_retry, please retry the transfer: {exc}"
+            ) from exc
+        for future in done:
+            results[futures[future].number] = future.result()
+    return results

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIALLY_FAILED = "partially_failed", "Partially failed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATES = frozenset(
+    {JobState.SUCCEEDED, JobState.PARTIALLY_FAILED, JobState.FAILED, JobState.CANCELLED}
+)
+
+
+class JobKind(models.TextChoices):
+    PREFIX_SUMMARY = "prefix_summary", "Count objects"
+    UPLOAD = "upload", "Large upload"
+    DELETE = "delete", "Batch delete"
+
+
+class Job(models.Model):
+    """A long-running unit of work done by a Celery worker; progress lives in this row.
+
+    State changes use conditional UPDATEs (see services), so a redelivered task can never move a
+    job backwards or finish it twice.
+    """
+
+    kind = models.CharField(max_length=32, choices=JobKind.choices)
+    state = models.CharField(max_length=32, choices=JobState.choices, default=JobState.QUEUED)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    bucket = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=1024, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    total = models.BigIntegerField(null=True, blank=True)
+    done = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(null=True, blank=True)
+    bytes_done = models.BigIntegerField(default=0)
+    cursor = models.TextField(blank=True, default="")
+    result = models.JSONField(default=dict, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.is_terminal else None
+        return min(100, int(100 * (self.done + self.failed) / self.total))
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every mutating action. Rows are never updated or deleted."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        ERROR = "error", "Error"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    # Kept as text too, so the trail survives the user's deletion.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    bucket = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    key = models.TextField(blank=True, default="")
+    version_id = models.CharField(max_length=128, blank=True, default="")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only")

@@ -1,0 +1,44 @@
+"""Roles are Django groups. Each role includes the ones below it; superusers hold every role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+VIEWER = "viewer"
+OPERATOR = "operator"
+ADMIN = "admin"
+ORDER = (VIEWER, OPERATOR, ADMIN)
+
+
+def user_role(user: Any) -> str | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    names = set(user.groups.values_list("name", flat=True))
+    held = [role for role in ORDER if role in names]
+    return held[-1] if held else None
+
+
+def has_role(user: Any, role: str) -> bool:
+    held = user_role(user)
+    return held is not None and ORDER.index(held) >= ORDER.index(role)
+
+
+def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Enforced on the server for every request, whatever the page shows."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This action needs the {role} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,1 @@
+"""Reads: COS results and DB rows as display types, one module per area."""

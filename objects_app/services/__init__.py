@@ -1,0 +1,1 @@
+"""Side effects: COS writes, DB writes and task dispatch, one module per area."""

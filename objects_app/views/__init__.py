@@ -1,0 +1,1 @@
+"""Thin views: parse input, check the role, call one selector or service, render."""

@@ -1,0 +1,86 @@
+"""`make run`: prepare the database and start the whole stack under honcho (Procfile).
+
+Embedded defaults: SQLite under var/, an embedded Redis, coslocal with a seeded demo bucket, a
+Celery worker and the web server. Set COS_SECRET_ID (in the environment or .env) to point the
+console at real COS instead; coslocal is then not started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from honcho.environ import parse as parse_env
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+COSLOCAL_SECRET_ID = "AKIDcoslocaldemo00000000000000000"
+
+
+def _load_dotenv(env: dict[str, str]) -> None:
+    dotenv = ROOT / ".env"
+    if dotenv.exists():
+        for name, value in parse_env(dotenv.read_text()).items():
+            env.setdefault(name, value)
+
+
+def _coslocal_secret() -> str:
+    path = VAR / "coslocal-secret.txt"
+    if not path.exists():
+        path.write_text(secrets.token_hex(20) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def stack_env() -> tuple[dict[str, str], bool]:
+    """The environment every process gets, and whether coslocal is part of the stack."""
+    env = dict(os.environ)
+    _load_dotenv(env)
+    env.setdefault("WEB_PORT", "8000")
+    env.setdefault("REDIS_PORT", "6379")
+    env.setdefault("COSLOCAL_PORT", "9000")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    use_coslocal = not env.get("COS_SECRET_ID")
+    if use_coslocal:
+        secret = _coslocal_secret()
+        env.update(
+            COSLOCAL_SECRET_ID=COSLOCAL_SECRET_ID,
+            COSLOCAL_SECRET_KEY=secret,
+            COSLOCAL_DATA=str(VAR / "coslocal"),
+            COS_SECRET_ID=COSLOCAL_SECRET_ID,
+            COS_SECRET_KEY=secret,
+            COS_IP="127.0.0.1",
+            COS_PORT=env["COSLOCAL_PORT"],
+            COS_SCHEME="http",
+            CONSOLE_SEED_DEMO="true",
+        )
+        env.setdefault("COSLOCAL_RESTORE_SECONDS", "60")
+    return env, use_coslocal
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)
+
+
+def main() -> None:
+    VAR.mkdir(exist_ok=True)
+    env, use_coslocal = stack_env()
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "ensure_admin")
+    names = ["redis", "worker", "web"] + (["coslocal"] if use_coslocal else [])
+    print(
+        f"Starting {', '.join(names)}; the console will be at http://127.0.0.1:{env['WEB_PORT']}/"
+    )
+    # honcho supervises the children and stops them all on Ctrl-C or SIGTERM.
+    honcho = [sys.executable, "-m", "honcho", "-f", str(ROOT / "Procfile"), "-e", "/dev/null"]
+    os.chdir(ROOT)
+    os.execve(sys.executable, [*honcho, "start", *names], env)
+
+
+if __name__ == "__main__":
+    main()

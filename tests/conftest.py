@@ -1,0 +1,234 @@
+"""Shared fixtures: real parts only. coslocal, Redis and Celery workers are real processes on
+127.0.0.1 with free ports; the console's client talks to coslocal over real HTTP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from coslocal.testing import CoslocalServer
+
+from stack.net import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+APPID = "1250000000"
+REGION = "ap-guangzhou"
+SECRET_ID = "AKIDcoslocaltest0000000000000000"
+SECRET_KEY = "coslocal-test-secret-key-0000000"
+
+
+# --- guard: tests talk to loopback only --------------------------------------------------------
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # unix sockets and the like
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a hostname other than localhost would need DNS: not loopback
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    """Any in-process connection to a non-loopback address fails the test that made it."""
+    original = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            raise AssertionError(f"test tried to connect to non-loopback address {address!r}")
+        original(sock, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = original  # type: ignore[method-assign]
+
+
+# --- coslocal and our client --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def coslocal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoslocalServer]:
+    server = CoslocalServer(
+        tmp_path_factory.mktemp("coslocal-shared"),
+        secret_id=SECRET_ID,
+        secret_key=SECRET_KEY,
+        appid=APPID,
+        region=REGION,
+        restore_seconds=2,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def client_for(server: CoslocalServer):  # type: ignore[no-untyped-def]
+    from objects_app.cos import CosConfig, CosS3Client
+
+    config = CosConfig(
+        Region=REGION,
+        SecretId=server_secret_id(server),
+        SecretKey=SECRET_KEY,
+        Scheme="http",
+        IP=server.host,
+        Port=server.port,
+    )
+    return CosS3Client(config)
+
+
+def server_secret_id(server: CoslocalServer) -> str:
+    return SECRET_ID
+
+
+@pytest.fixture(scope="session")
+def cos_client(coslocal: CoslocalServer):  # type: ignore[no-untyped-def]
+    return client_for(coslocal)
+
+
+@pytest.fixture(scope="session")
+def demo_bucket(cos_client) -> str:  # type: ignore[no-untyped-def]
+    """The `make run` demo bucket, seeded once per session into the shared coslocal."""
+    from objects_app.demo import DEMO_BUCKET, demo_seed
+
+    demo_seed(cos_client, DEMO_BUCKET)
+    return DEMO_BUCKET
+
+
+def cos_env(server: CoslocalServer) -> dict[str, str]:
+    """The COS_* environment that points a console process (web, worker) at `server`."""
+    return {
+        "COS_SECRET_ID": SECRET_ID,
+        "COS_SECRET_KEY": SECRET_KEY,
+        "COS_REGION": REGION,
+        "COS_APPID": APPID,
+        "COS_IP": server.host,
+        "COS_PORT": str(server.port),
+        "COS_SCHEME": "http",
+    }
+
+
+@pytest.fixture
+def console_cos(settings, coslocal: CoslocalServer) -> Iterator[CoslocalServer]:  # type: ignore[no-untyped-def]
+    """Point the console (storage.get_cos_client) at the shared coslocal for one test."""
+    from objects_app.storage import get_cos_client
+
+    settings.COS_SECRET_ID = SECRET_ID
+    settings.COS_SECRET_KEY = SECRET_KEY
+    settings.COS_REGION = REGION
+    settings.COS_APPID = APPID
+    settings.COS_IP = coslocal.host
+    settings.COS_PORT = coslocal.port
+    settings.COS_SCHEME = "http"
+    settings.COS_ENDPOINT = ""
+    get_cos_client.cache_clear()
+    yield coslocal
+    get_cos_client.cache_clear()
+
+
+# --- Redis and Celery workers -------------------------------------------------------------------
+
+
+class RedisProcess:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisProcess:
+        from stack.redis_server import redis_argv
+
+        self.proc = subprocess.Popen(
+            redis_argv(self.port, self.data_dir), stdout=subprocess.DEVNULL
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+class WorkerProcess:
+    """`celery -A console worker` as a real child process on the test database and coslocal."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        argv = [sys.executable, "-m", "celery", "-A", "console", "worker", "--loglevel", "INFO",
+                "--concurrency", "2", "--queues", self.env["CELERY_QUEUE"], "--without-gossip",
+                "--without-mingle", "--without-heartbeat"]  # fmt: skip
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def worker_env(redis_server: RedisProcess, coslocal: CoslocalServer, transactional_db, tmp_path):  # type: ignore[no-untyped-def]
+    """Env for a worker that shares this test's database (a file) and the shared coslocal."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    env.update(cos_env(coslocal))
+    env.update(
+        DJANGO_SETTINGS_MODULE="console.settings",
+        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        REDIS_URL=redis_server.url,
+        CELERY_QUEUE="console",
+        CONSOLE_VAR_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(worker_env, settings, tmp_path) -> Iterator[WorkerProcess]:  # type: ignore[no-untyped-def]
+    """A started worker; this process's task dispatch goes to the same Redis and queue."""
+    from console.celery import app
+
+    # Redis is one per session, so the broker URL never changes once the app has connected.
+    settings.CELERY_BROKER_URL = worker_env["REDIS_URL"]
+    app.conf.broker_url = worker_env["REDIS_URL"]
+    worker = WorkerProcess(worker_env, tmp_path / "worker.log").start()
+    yield worker
+    worker.stop()
