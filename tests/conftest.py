@@ -54,6 +54,20 @@ def _loopback_only() -> Iterator[None]:
     socket.socket.connect = original  # type: ignore[method-assign]
 
 
+# --- database ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each pytest run gets its own SQLite test database file (worker processes and the live
+    server open it by path), so concurrent runs never share one."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test-console.sqlite3")
+
+
 # --- coslocal and our client --------------------------------------------------------------------
 
 
