@@ -3,7 +3,7 @@
 Both run against the same coslocal server and the same file, each measurement in its own
 subprocess (so peak RSS is that transfer's alone), at each client's default settings.
 
-    .venv/bin/python bench/client_bench.py [--size-mb 1024] [--keep]
+    .venv/bin/python bench/client_bench.py [--size-mb 1024] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,31 +85,60 @@ def make_file(path: Path, size: int) -> None:
             fp.write(block[: min(len(block), size - offset)])
 
 
-def run(size_mb: int, workdir: Path) -> None:
+def run(size_mb: int, workdir: Path, rounds: int) -> None:
     size = size_mb * MB
     source = workdir / "source.bin"
     make_file(source, size)
     expected = md5_of(source)
-    rows = []
+    results: dict[tuple[str, str], list[dict[str, float]]] = {}
+    ok = {"ours": True, "sdk": True}
     with CoslocalServer(workdir / "coslocal", secret_id=SECRET_ID, secret_key=SECRET_KEY) as server:
         make_client("ours", server.port).create_bucket(Bucket=BUCKET)
-        for impl in ("sdk", "ours"):
-            key = f"{impl}/source.bin"
-            up = measure(impl, "upload", server.port, source, key)
-            dest = workdir / f"{impl}.out"
-            down = measure(impl, "download", server.port, dest, key)
-            ok = md5_of(dest) == expected
-            dest.unlink()
-            rows.append((impl, up, down, ok))
-    print(f"\n{size_mb} MiB file, coslocal on 127.0.0.1, default settings of each client\n")
-    print(f"{'client':<6} {'upload MB/s':>12} {'up RSS MB':>10} {'download MB/s':>14} "
-          f"{'down RSS MB':>12} {'content ok':>11}")
-    for impl, up, down, ok in rows:
-        print(f"{impl:<6} {size_mb / up['seconds']:>12.1f} {up['rss_mb']:>10.0f} "
-              f"{size_mb / down['seconds']:>14.1f} {down['rss_mb']:>12.0f} {str(ok):>11}")
-    (_, sdk_up, sdk_down, _), (_, our_up, our_down, _) = rows
-    print(f"\nspeed-up vs SDK: upload {sdk_up['seconds'] / our_up['seconds']:.2f}x, "
-          f"download {sdk_down['seconds'] / our_down['seconds']:.2f}x")
+        for n in range(rounds):
+            order = ("sdk", "ours") if n % 2 == 0 else ("ours", "sdk")  # alternate who goes first
+            for impl in order:
+                key = f"{impl}/{n}/source.bin"
+                dest = workdir / f"{impl}-{n}.out"
+                for op, path in (("upload", source), ("download", dest)):
+                    os.sync()  # start each run with no dirty pages left by the previous one
+                    results.setdefault((impl, op), []).append(
+                        measure(impl, op, server.port, path, key)
+                    )
+                ok[impl] = ok[impl] and md5_of(dest) == expected
+    report(size_mb, rounds, results, ok)
+
+
+def report(
+    size_mb: int,
+    rounds: int,
+    results: dict[tuple[str, str], list[dict[str, float]]],
+    ok: dict[str, bool],
+) -> None:
+    def mbps(impl: str, op: str) -> float:
+        return statistics.median(size_mb / r["seconds"] for r in results[impl, op])
+
+    def rss(impl: str, op: str) -> float:
+        return max(r["rss_mb"] for r in results[impl, op])
+
+    print(
+        f"\n{size_mb} MiB file, coslocal on 127.0.0.1, each client at its defaults, "
+        f"median of {rounds} runs (peak RSS: max)\n"
+    )
+    print(
+        f"{'client':<6} {'upload MB/s':>12} {'up RSS MB':>10} {'download MB/s':>14} "
+        f"{'down RSS MB':>12} {'content ok':>11}"
+    )
+    for impl in ("sdk", "ours"):
+        print(
+            f"{impl:<6} {mbps(impl, 'upload'):>12.1f} {rss(impl, 'upload'):>10.0f} "
+            f"{mbps(impl, 'download'):>14.1f} {rss(impl, 'download'):>12.0f} {str(ok[impl]):>11}"
+        )
+    for op in ("upload", "download"):
+        runs = ", ".join(
+            f"{impl} " + "/".join(f"{size_mb / r['seconds']:.0f}" for r in results[impl, op])
+            for impl in ("sdk", "ours")
+        )
+        print(f"{op}: ours/sdk = {mbps('ours', op) / mbps('sdk', op):.2f}x   (runs MB/s: {runs})")
 
 
 def main() -> None:
@@ -118,13 +148,14 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default=None, help="work directory (default: a temp dir)")
     args = parser.parse_args()
     if args.dir:
-        run(args.size_mb, Path(args.dir))
+        run(args.size_mb, Path(args.dir), args.rounds)
         return
     with tempfile.TemporaryDirectory(prefix="client-bench-") as tmp:
-        run(args.size_mb, Path(tmp))
+        run(args.size_mb, Path(tmp), args.rounds)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "objects_app.middleware.ErrorMappingMiddleware",
+    "objects_app.middleware.SecurityHeadersMiddleware",  # console area (issue 5)
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -198,6 +199,34 @@ CONSOLE_MAX_SHARE_SECONDS = env_int("CONSOLE_MAX_SHARE_SECONDS", 7 * 24 * 3600)
 CONSOLE_UPLOAD_STAGING_DIR = Path(env_str("CONSOLE_UPLOAD_STAGING_DIR", str(VAR_DIR / "staging")))
 CONSOLE_DIRECT_UPLOAD_MAX_BYTES = env_int("CONSOLE_DIRECT_UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 CONSOLE_PROTECTED_PREFIXES = env_list("CONSOLE_PROTECTED_PREFIXES")
+
+# --- Console area (issue 5): downloads, previews, share links, security headers ---
+# True: downloads redirect to a short-lived presigned URL instead of streaming through the server.
+CONSOLE_DOWNLOAD_REDIRECT = env_bool("CONSOLE_DOWNLOAD_REDIRECT", False)
+CONSOLE_DOWNLOAD_REDIRECT_SECONDS = env_int("CONSOLE_DOWNLOAD_REDIRECT_SECONDS", 300)
+# Text previews read at most this many bytes (one ranged GET).
+CONSOLE_PREVIEW_MAX_BYTES = env_int("CONSOLE_PREVIEW_MAX_BYTES", 64 * 1024)
+CONSOLE_AUDIT_PAGE_SIZE = env_int("CONSOLE_AUDIT_PAGE_SIZE", 50)
+# Sent on every console page; scripts only from our own origin (no inline scripts anywhere).
+CONSOLE_CONTENT_SECURITY_POLICY = env_str("CONSOLE_CONTENT_SECURITY_POLICY") or (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+# --- Jobs area (issue 6): background jobs, large uploads, batch deletes ---
+# A running job whose heartbeat is older than this is presumed dead and re-enqueued by the sweep.
+CONSOLE_JOB_STALE_SECONDS = env_int("CONSOLE_JOB_STALE_SECONDS", 120)
+# How often celery beat runs the sweep.
+CONSOLE_JOB_SWEEP_SECONDS = env_int("CONSOLE_JOB_SWEEP_SECONDS", 30)
+# A batch task works this long, then hands the rest to a fresh message (short tasks, fair queue).
+CONSOLE_JOB_SLICE_SECONDS = env_int("CONSOLE_JOB_SLICE_SECONDS", 60)
+# Browser chunk size for large uploads, and the multipart part size/threads the worker uses.
+CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
+CONSOLE_UPLOAD_PART_MB = env_int("CONSOLE_UPLOAD_PART_MB", 8)
+CONSOLE_UPLOAD_THREADS = env_int("CONSOLE_UPLOAD_THREADS", 4)
+# delete_objects calls (1,000 keys each) in flight at once per batch-delete job.
+CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,11 @@ from typing import Any
 from coslocal.errors import CosError
 
 MODES = {"error", "reset", "delay"}
+MESSAGES = {
+    "SlowDown": "Please reduce your request rate.",
+    "InternalError": "We encountered an internal error. Please try again.",
+    "ServiceUnavailable": "Please reduce your request rate.",
+}
 
 
 @dataclass
@@ -24,7 +29,7 @@ class FaultRule:
     mode: str = "error"
     status: int = 503
     code: str = "SlowDown"
-    message: str = "Please reduce your request rate."
+    message: str | None = None  # default depends on code
     count: int | None = None
     fraction: float | None = None
     delay: float = 0.0
@@ -75,8 +80,10 @@ class Faults:
             self._rules = rules
 
     def clear(self) -> None:
+        """Drop all rules and reset the fired counter."""
         with self._lock:
             self._rules = []
+            self._total_fired = 0
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -107,7 +114,8 @@ def apply(rule: FaultRule, environ: dict[str, Any]) -> None:
         reset_connection(environ.get("gunicorn.socket"))
         # gunicorn treats ECONNRESET from the app as "peer went away" and just drops the conn.
         raise ConnectionAborted(errno.ECONNRESET, "coslocal fault injection: connection reset")
-    raise CosError(int(rule.status), rule.code, rule.message)
+    message = rule.message or MESSAGES.get(rule.code, "coslocal injected fault.")
+    raise CosError(int(rule.status), rule.code, message)
 
 
 class ConnectionAborted(ConnectionResetError):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,6 +17,7 @@ from objects_app.errors import ObjectsError
 
 log = logging.getLogger(__name__)
 
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 NOT_FOUND_CODES = {"NoSuchBucket", "NoSuchKey", "NoSuchResource", "NoSuchUpload", "NoSuchVersion"}
 
 
@@ -37,6 +39,15 @@ def _from_service_error(exc: CosServiceError) -> UserError:
         return UserError(403, "Access denied", f"COS refused the request ({code}).", request_id)
     if status == 409:
         return UserError(409, "Conflict", f"{code}: {exc.get_error_msg()}", request_id)
+    if status == 412:
+        return UserError(409, "Conflict", "The object changed meanwhile; reload.", request_id)
+    if status == 416:
+        return UserError(
+            416,
+            "Range not satisfiable",
+            "The requested byte range is outside the object.",
+            request_id,
+        )
     if status >= 500:
         return UserError(502, "COS error", "COS failed to answer; try again.", request_id)
     return UserError(400, "Request refused", f"{code}: {exc.get_error_msg()}", request_id)
@@ -71,4 +82,23 @@ class ErrorMappingMiddleware:
         response = render(request, template, {"error": error}, status=error.status)
         if htmx:
             response = retarget(reswap(response, "innerHTML"), "#flash")
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: CSP and a restrictive Permissions-Policy.
+
+    Views that serve object bytes (downloads, previews) set a stricter CSP themselves; that one
+    is kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault(
+            "Content-Security-Policy", settings.CONSOLE_CONTENT_SECURITY_POLICY
+        )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

@@ -7,6 +7,8 @@ from django.db import models
 
 
 class JobState(models.TextChoices):
+    # Waiting for the user: upload chunks still arriving, or a delete's dry run awaiting confirm.
+    PENDING = "pending", "Waiting for input"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
@@ -65,9 +67,36 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int | None:
+        if self.kind == JobKind.UPLOAD and self.bytes_total:
+            return min(100, int(100 * self.bytes_done / self.bytes_total))
         if not self.total:
             return 100 if self.is_terminal else None
         return min(100, int(100 * (self.done + self.failed) / self.total))
+
+
+class JobItem(models.Model):
+    """One planned unit of a batch job (a key, or a key version), numbered in plan order.
+
+    The plan is fixed by the dry run, so the job deletes exactly what the user confirmed, and
+    counts stay exact when a chunk is redone after a crash. `error` holds the per-item report.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    seq = models.PositiveIntegerField()
+    key = models.TextField()
+    version_id = models.CharField(max_length=128, blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    # The object's current version (not an older version or a delete marker).
+    current = models.BooleanField(default=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="jobitem_job_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.seq} {self.key}"
 
 
 class AuditEvent(models.Model):

@@ -16,7 +16,7 @@ from pathlib import Path
 from honcho.environ import parse as parse_env
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("CONSOLE_VAR_DIR") or ROOT / "var").resolve()
 COSLOCAL_SECRET_ID = "AKIDcoslocaldemo00000000000000000"
 
 
@@ -44,13 +44,13 @@ def stack_env() -> tuple[dict[str, str], bool]:
     env.setdefault("COSLOCAL_PORT", "9000")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    env["CONSOLE_VAR_DIR"] = str(VAR)
     use_coslocal = not env.get("COS_SECRET_ID")
     if use_coslocal:
         secret = _coslocal_secret()
         env.update(
             COSLOCAL_SECRET_ID=COSLOCAL_SECRET_ID,
             COSLOCAL_SECRET_KEY=secret,
-            COSLOCAL_DATA=str(VAR / "coslocal"),
             COS_SECRET_ID=COSLOCAL_SECRET_ID,
             COS_SECRET_KEY=secret,
             COS_IP="127.0.0.1",
@@ -67,10 +67,9 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def main() -> None:
-    VAR.mkdir(exist_ok=True)
+    VAR.mkdir(parents=True, exist_ok=True)
     env, use_coslocal = stack_env()
     manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "ensure_admin")
     names = ["redis", "worker", "web"] + (["coslocal"] if use_coslocal else [])
     print(

@@ -154,8 +154,7 @@ class DownloadOps(UploadOps):
         parts = plan_parts(size, int(state["part_size"]))
         if not record.parts or not os.path.exists(tmp):
             record.parts.clear()
-            with open(tmp, "wb") as fp:
-                fp.truncate(size)
+            _preallocate(tmp, size)
         missing = [p for p in parts if str(p.number) not in record.parts]
         progress.report(size - sum(p.length for p in missing))
         etag = str(state["etag"] or "")
@@ -205,6 +204,16 @@ class DownloadOps(UploadOps):
         if got != part.length:
             raise CosClientError(f"short read for {key} part {part.number}: {got}/{part.length}")
         return crc
+
+
+def _preallocate(path: str, size: int) -> None:
+    """Reserve the file's blocks up front: parallel writers into a sparse file contend."""
+    with open(path, "wb") as fp:
+        try:
+            if size:
+                os.posix_fallocate(fp.fileno(), 0, size)
+        except (OSError, AttributeError):  # e.g. tmpfs/NFS without fallocate, or not Linux
+            fp.truncate(size)
 
 
 def _check_download_crc(remote: str | None, local: int, dest: str, key: str) -> None:

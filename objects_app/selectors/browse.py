@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from objects_app.cos import CosClientError, CosServiceError
 from objects_app.storage import get_cos_client
+
+log = logging.getLogger(__name__)
+
+# Versioning is one request per bucket; this many run at once so 100 buckets cost ~7 round trips.
+VERSIONING_THREADS = 16
 
 
 @dataclass(frozen=True)
@@ -14,6 +22,7 @@ class BucketRow:
     name: str
     region: str
     created: datetime | None
+    versioning: str = ""  # Enabled, Suspended, Off, or "unknown" when COS would not say
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class ObjectPage:
     prefix: str
     marker: str
     page_size: int
+    jump: str = ""
     folders: list[FolderRow] = field(default_factory=list)
     objects: list[ObjectRow] = field(default_factory=list)
     next_marker: str = ""
@@ -94,7 +104,37 @@ def bucket_list() -> list[BucketRow]:
         )
         for b in buckets
     ]
-    return sorted(rows, key=lambda row: row.name)
+    rows.sort(key=lambda row: row.name)
+    if not rows:
+        return rows
+    with ThreadPoolExecutor(max_workers=min(VERSIONING_THREADS, len(rows))) as pool:
+        states = list(pool.map(bucket_versioning, [row.name for row in rows]))
+    return [replace(row, versioning=state) for row, state in zip(rows, states, strict=True)]
+
+
+def bucket_versioning(bucket: str) -> str:
+    """Enabled, Suspended or Off; "unknown" when COS refuses or fails (the page still renders)."""
+    try:
+        result = get_cos_client().get_bucket_versioning(Bucket=bucket)
+    except (CosServiceError, CosClientError) as exc:
+        log.info("versioning of %s unavailable: %s", bucket, exc)
+        return "unknown"
+    return str(result.get("Status") or "Off")
+
+
+def jump_marker(key: str) -> str:
+    """A marker that sorts just before `key`, so the listing starts at `key` itself.
+
+    COS lists keys strictly after the marker, in UTF-8 byte (= code point) order. The marker
+    is `key` with its last character decremented and U+10FFFF appended: only keys containing
+    that (unassigned) code point could sort between it and `key`.
+    """
+    if not key:
+        return ""
+    last = ord(key[-1])
+    if last <= 1 or 0xD800 <= last - 1 <= 0xDFFF:
+        return key[:-1]  # nothing (valid) sorts between; the parent prefix is close enough
+    return key[:-1] + chr(last - 1) + "\U0010ffff"
 
 
 def _object_row(item: dict[str, Any], prefix: str) -> ObjectRow:
@@ -109,15 +149,20 @@ def _object_row(item: dict[str, Any], prefix: str) -> ObjectRow:
     )
 
 
-def object_page(*, bucket: str, prefix: str = "", marker: str = "", page_size: int) -> ObjectPage:
+def object_page(
+    *, bucket: str, prefix: str = "", marker: str = "", page_size: int, jump: str = ""
+) -> ObjectPage:
     """One key-ordered page of a folder: common prefixes are folders, the rest objects.
 
     One List Objects call with a marker, never an offset, so page N costs the same as page 1.
+    `jump` (a name inside the folder) starts the page at that name instead of at `marker`.
     """
+    if jump:
+        marker = jump_marker(prefix + jump)
     result = get_cos_client().list_objects(
         Bucket=bucket, Prefix=prefix, Delimiter="/", Marker=marker, MaxKeys=page_size
     )
-    page = ObjectPage(bucket=bucket, prefix=prefix, marker=marker, page_size=page_size)
+    page = ObjectPage(bucket=bucket, prefix=prefix, marker=marker, page_size=page_size, jump=jump)
     for entry in result.get("CommonPrefixes") or []:
         folder = entry["Prefix"]
         page.folders.append(FolderRow(prefix=folder, name=folder[len(prefix) :]))

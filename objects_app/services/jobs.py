@@ -1,18 +1,31 @@
-"""Job lifecycle (claim and finish by conditional UPDATE) and the prefix-summary job."""
+"""Job lifecycle: claim, heartbeat, release and finish by conditional UPDATE; cancel; the sweep
+that re-enqueues jobs whose worker died; and the prefix-summary job.
+
+A job row is owned by whichever task last claimed it. Claiming succeeds for a queued job, or for
+a running job whose heartbeat is older than CONSOLE_JOB_STALE_SECONDS (its worker is presumed
+dead), so a redelivered or re-enqueued message never runs alongside a live one for long.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from objects_app.cos import CosServiceError
+from objects_app.errors import ObjectsError
 from objects_app.models import TERMINAL_STATES, Job, JobKind, JobState
 from objects_app.services.audit import audit_record
 from objects_app.storage import get_cos_client
+from objects_app.tasks import delete_run_task as delete_run_task_
 from objects_app.tasks import prefix_summary_task as prefix_summary_task_
+from objects_app.tasks import upload_run_task as upload_run_task_
 
 log = logging.getLogger(__name__)
 
@@ -20,22 +33,50 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1000
 
 
-@transaction.atomic
-def prefix_summary_start(*, user: Any, bucket: str, prefix: str) -> Job:
-    """Queue a job that counts the objects and bytes under a prefix."""
-    job = Job.objects.create(kind=JobKind.PREFIX_SUMMARY, user=user, bucket=bucket, prefix=prefix)
-    audit_record(user=user, action="job.prefix_summary", bucket=bucket, key=prefix)
-    prefix_summary_task_.delay_on_commit(job_id=job.pk)
-    return job
+def _stale_before() -> Any:
+    return timezone.now() - timedelta(seconds=settings.CONSOLE_JOB_STALE_SECONDS)
+
+
+def job_dispatch(job: Job) -> None:
+    """Queue the task that drives `job` (after the surrounding transaction commits)."""
+    task = {
+        JobKind.PREFIX_SUMMARY: prefix_summary_task_,
+        JobKind.DELETE: delete_run_task_,
+        JobKind.UPLOAD: upload_run_task_,
+    }[JobKind(job.kind)]
+    task.delay_on_commit(job_id=job.pk)
 
 
 def job_claim(job_id: int) -> bool:
-    """Move a queued job to running; False when another delivery already has it or it ended."""
+    """Take ownership of a queued job, or of a running one whose worker stopped beating."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, started_at=now, heartbeat_at=now
+    stale = Q(state=JobState.RUNNING) & (Q(heartbeat_at__lt=_stale_before()) | Q(heartbeat_at=None))
+    claimed = (
+        Job.objects.filter(pk=job_id)
+        .filter(Q(state=JobState.QUEUED) | stale)
+        .update(
+            state=JobState.RUNNING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+        )
     )
     return claimed == 1
+
+
+def job_heartbeat(job_id: int, **fields: Any) -> bool:
+    """Record liveness (and progress fields); False when the job is no longer running here."""
+    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    )
+    return updated == 1
+
+
+def job_release(job_id: int) -> bool:
+    """Hand a running job back to the queue (a retry or the next slice will claim it)."""
+    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        state=JobState.QUEUED, heartbeat_at=timezone.now()
+    )
+    return updated == 1
 
 
 def job_finish(job_id: int, *, state: str, **fields: Any) -> bool:
@@ -48,26 +89,75 @@ def job_finish(job_id: int, *, state: str, **fields: Any) -> bool:
     )
 
 
+def job_state(job_id: int) -> str | None:
+    return Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
+
+
+@transaction.atomic
+def job_cancel(*, user: Any, job: Job) -> Job:
+    """Stop a job: running work notices at its next chunk; uploads are aborted on COS."""
+    if not job_finish(job.pk, state=JobState.CANCELLED, error_message="Cancelled by the user."):
+        raise ObjectsError("This job has already finished.", status=409)
+    audit_record(user=user, action=f"job.{job.kind}.cancel", bucket=job.bucket, key=job.prefix)
+    if job.kind == JobKind.UPLOAD:
+        job_dispatch(job)  # the task sees the cancelled state and aborts and cleans up
+    job.refresh_from_db()
+    return job
+
+
+def jobs_sweep() -> int:
+    """Re-enqueue jobs that should be moving but are not (lost message, dead worker)."""
+    stale_before = _stale_before()
+    stuck = Job.objects.filter(state__in=[JobState.QUEUED, JobState.RUNNING]).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at=None, created_at__lt=stale_before)
+    )
+    count = 0
+    for job in stuck:
+        if job.state == JobState.QUEUED:
+            # One re-enqueue per stale period; a running job keeps its old heartbeat so the next
+            # task can claim it.
+            Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+                heartbeat_at=timezone.now()
+            )
+        log.warning("sweep: re-enqueueing %s (heartbeat %s)", job, job.heartbeat_at)
+        job_dispatch(job)
+        count += 1
+    return count
+
+
+# --- the prefix-summary job ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def prefix_summary_start(*, user: Any, bucket: str, prefix: str) -> Job:
+    """Queue a job that counts the objects and bytes under a prefix."""
+    job = Job.objects.create(kind=JobKind.PREFIX_SUMMARY, user=user, bucket=bucket, prefix=prefix)
+    audit_record(user=user, action="job.prefix_summary", bucket=bucket, key=prefix)
+    prefix_summary_task_.delay_on_commit(job_id=job.pk)
+    return job
+
+
 def prefix_summary_run(*, job_id: int) -> None:
     """Count every object under the job's prefix (all pages), recording progress as it goes.
 
     Counting is idempotent, so a redelivered task simply counts again from the start.
     """
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_terminal:
-        return  # deleted, or a redelivery of finished work
-    job_claim(job_id)
+    if job is None or job.is_terminal or not job_claim(job_id):
+        return  # deleted, finished, or a live worker has it
     count = size = 0
     try:
         for item in get_cos_client().iter_objects(Bucket=job.bucket, Prefix=job.prefix):
             count += 1
             size += int(item.get("Size") or 0)
-            if count % PROGRESS_EVERY == 0:
-                Job.objects.filter(pk=job_id).update(
-                    done=count, bytes_done=size, heartbeat_at=timezone.now()
-                )
+            if count % PROGRESS_EVERY == 0 and not job_heartbeat(
+                job_id, done=count, bytes_done=size
+            ):
+                return  # cancelled
     except CosServiceError as exc:
-        job_finish(job_id, state=JobState.FAILED, error_message=_cos_message(exc))
+        if exc.get_status_code() >= 500:
+            raise  # the task retries with backoff
+        job_finish(job_id, state=JobState.FAILED, error_message=cos_message(exc))
         return
     job_finish(
         job_id,
@@ -80,5 +170,5 @@ def prefix_summary_run(*, job_id: int) -> None:
     )
 
 
-def _cos_message(exc: CosServiceError) -> str:
+def cos_message(exc: CosServiceError) -> str:
     return f"{exc.get_error_code()}: {exc.get_error_msg()} (request id {exc.get_request_id()})"

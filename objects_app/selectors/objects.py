@@ -1,0 +1,186 @@
+"""Reads of one object: HEAD metadata, a streamed (ranged) download, a text preview."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from django.conf import settings
+
+from objects_app.storage import get_cos_client
+
+ARCHIVE_CLASSES = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
+# Content types the detail page previews inline; SVG only ever inside <img> (no script runs).
+IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "image/avif"}
+)
+TEXT_TYPES = frozenset(
+    {"application/json", "application/xml", "application/x-yaml", "application/javascript"}
+)
+TEXT_SUFFIXES = (".txt", ".md", ".csv", ".log", ".json", ".xml", ".yaml", ".yml", ".ini", ".py")
+CONTENT_HEADERS = (
+    "Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding",
+    "Content-Language", "Expires",
+)  # fmt: skip
+# Passed from COS to the browser on downloads; everything else (x-cos-*, Server) stays here.
+DOWNLOAD_HEADERS = (
+    "Content-Type", "Content-Length", "Content-Range", "Accept-Ranges", "ETag", "Last-Modified",
+)  # fmt: skip
+CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectDetail:
+    bucket: str
+    key: str
+    size: int
+    last_modified: datetime | None
+    etag: str
+    crc64: str
+    storage_class: str
+    version_id: str
+    content_headers: dict[str, str]
+    metadata: dict[str, str]
+    restore: str
+    restore_status: str
+
+    @property
+    def name(self) -> str:
+        return self.key.rstrip("/").rsplit("/", 1)[-1] or self.key
+
+    @property
+    def folder(self) -> str:
+        return self.key[: self.key.rfind("/") + 1]
+
+    @property
+    def content_type(self) -> str:
+        return self.content_headers.get("Content-Type", "")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.storage_class in ARCHIVE_CLASSES
+
+    @property
+    def is_restored(self) -> bool:
+        return 'ongoing-request="false"' in self.restore
+
+    @property
+    def preview(self) -> str:
+        """ "image", "text" or "" (nothing to preview, or archived and not restored)."""
+        if self.is_archived and not self.is_restored:
+            return ""
+        kind = self.content_type.split(";")[0].strip().lower()
+        if kind in IMAGE_TYPES:
+            return "image"
+        if (
+            kind.startswith("text/")
+            or kind in TEXT_TYPES
+            or self.key.lower().endswith(TEXT_SUFFIXES)
+        ):
+            return "text"
+        return ""
+
+    @property
+    def metadata_text(self) -> str:
+        return "\n".join(f"{k.removeprefix('x-cos-meta-')}: {v}" for k, v in self.metadata.items())
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return str(value)
+    return ""
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def detail_from_headers(bucket: str, key: str, headers: Mapping[str, str]) -> ObjectDetail:
+    return ObjectDetail(
+        bucket=bucket,
+        key=key,
+        size=int(_header(headers, "Content-Length") or 0),
+        last_modified=_http_date(_header(headers, "Last-Modified")),
+        etag=_header(headers, "ETag").strip('"'),
+        crc64=_header(headers, "x-cos-hash-crc64ecma"),
+        storage_class=_header(headers, "x-cos-storage-class") or "STANDARD",
+        version_id=_header(headers, "x-cos-version-id"),
+        content_headers={n: v for n in CONTENT_HEADERS if (v := _header(headers, n))},
+        metadata={
+            k.lower(): str(v)
+            for k, v in sorted(headers.items())
+            if k.lower().startswith("x-cos-meta-")
+        },
+        restore=_header(headers, "x-cos-restore"),
+        restore_status=_header(headers, "x-cos-restore-status"),
+    )
+
+
+def _version_kwargs(version_id: str) -> dict[str, str]:
+    return {"VersionId": version_id} if version_id else {}
+
+
+def object_detail(*, bucket: str, key: str, version_id: str = "") -> ObjectDetail:
+    """All HEAD metadata of one object (or one version of it)."""
+    headers = get_cos_client().head_object(Bucket=bucket, Key=key, **_version_kwargs(version_id))
+    return detail_from_headers(bucket, key, headers)
+
+
+@dataclass
+class Download:
+    """A COS GET in flight: status, the headers to pass on, and the body as closeable chunks."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any = field(repr=False)
+
+    def __iter__(self) -> Iterator[bytes]:
+        # Chunks of the raw stream: memory stays flat whatever the object size.
+        return iter(lambda: self.body.read(CHUNK), b"")
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def object_download(
+    *, bucket: str, key: str, version_id: str = "", byte_range: str = ""
+) -> Download:
+    """Open a (ranged) GET of the object; the caller streams it and must close it."""
+    kwargs: dict[str, str] = _version_kwargs(version_id)
+    if byte_range:
+        kwargs["Range"] = byte_range
+    result = get_cos_client().get_object(Bucket=bucket, Key=key, KeySimplifyCheck=False, **kwargs)
+    headers = {n: v for n in DOWNLOAD_HEADERS if (v := _header(result, n))}
+    return Download(
+        status=206 if "Content-Range" in headers else 200, headers=headers, body=result["Body"]
+    )
+
+
+def object_presigned_url(*, bucket: str, key: str, version_id: str = "", expires: int) -> str:
+    params = {"versionId": version_id} if version_id else None
+    return get_cos_client().get_presigned_download_url(
+        Bucket=bucket, Key=key, Expired=expires, Params=params
+    )
+
+
+def object_text_preview(*, bucket: str, key: str, version_id: str = "") -> tuple[str, bool]:
+    """The first CONSOLE_PREVIEW_MAX_BYTES as text (one ranged GET) and whether it was cut."""
+    limit = settings.CONSOLE_PREVIEW_MAX_BYTES
+    download = object_download(
+        bucket=bucket, key=key, version_id=version_id, byte_range=f"bytes=0-{limit - 1}"
+    )
+    try:
+        data = download.body.read(limit)
+    finally:
+        download.close()
+    total = download.headers.get("Content-Range", "").rpartition("/")[2]
+    cut = total.isdigit() and int(total) > limit
+    return data.decode("utf-8", errors="replace"), cut
