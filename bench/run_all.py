@@ -1,4 +1,4 @@
-"""Run every benchmark in bench/ (files named *_bench.py), one after another, each printing its table.
+"""Run every benchmark in bench/ (files named *_bench.py) in turn, each printing its table.
 
 Benchmarks are not tests: they measure speed and memory against the goals in the issues, on
 loopback only, with bounded sizes. Run one alone with `.venv/bin/python bench/<name>_bench.py`.

@@ -184,3 +184,19 @@ def object_text_preview(*, bucket: str, key: str, version_id: str = "") -> tuple
     total = download.headers.get("Content-Range", "").rpartition("/")[2]
     cut = total.isdigit() and int(total) > limit
     return data.decode("utf-8", errors="replace"), cut
+
+
+@dataclass(frozen=True)
+class DetailPage:
+    detail: ObjectDetail
+    text: str = ""
+    text_cut: bool = False
+
+
+def object_detail_page(*, bucket: str, key: str, version_id: str = "") -> DetailPage:
+    """HEAD, plus the start of the body when it is text worth previewing."""
+    detail = object_detail(bucket=bucket, key=key, version_id=version_id)
+    if detail.preview != "text" or detail.size == 0:
+        return DetailPage(detail)
+    text, cut = object_text_preview(bucket=bucket, key=key, version_id=version_id)
+    return DetailPage(detail, text, cut)
