@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from coslocal.testing import CoslocalServer
 
+from coslocal.testing import CoslocalServer
 from stack.net import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
