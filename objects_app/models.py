@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class JobState(models.TextChoices):
@@ -64,6 +65,43 @@ class Job(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def is_active(self) -> bool:
+        """Worth polling: a worker has it or will pick it up."""
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
+
+    @property
+    def elapsed_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return max((end - self.started_at).total_seconds(), 0.001)
+
+    @property
+    def rate(self) -> float | None:
+        """Bytes per second for uploads, items per second for the rest."""
+        elapsed = self.elapsed_seconds
+        if elapsed is None:
+            return None
+        amount = self.bytes_done if self.kind == JobKind.UPLOAD else self.done + self.failed
+        return amount / elapsed
+
+    @property
+    def eta_seconds(self) -> int | None:
+        rate = self.rate
+        if not self.is_active or not rate:
+            return None
+        if self.kind == JobKind.UPLOAD:
+            remaining = (self.bytes_total or 0) - self.bytes_done
+        else:
+            remaining = (self.total or 0) - self.done - self.failed
+        return int(remaining / rate) if remaining > 0 else 0
+
+    @property
+    def failed_items(self) -> list[JobItem]:
+        """The per-item error report (first 100)."""
+        return list(self.items.exclude(error_code="").order_by("seq")[:100])
 
     @property
     def percent(self) -> int | None:

@@ -49,7 +49,7 @@ def _loopback_only() -> Iterator[None]:
             raise AssertionError(f"test tried to connect to non-loopback address {address!r}")
         original(sock, address)  # type: ignore[arg-type]
 
-    socket.socket.connect = guarded  # type: ignore[method-assign]
+    socket.socket.connect = guarded  # type: ignore[method-assign,assignment]
     yield
     socket.socket.connect = original  # type: ignore[method-assign]
 

@@ -6,10 +6,11 @@ DB transaction: the audit row of a failed call must survive.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from objects_app.cos import CosServiceError
+from objects_app.cos import CosClientError, CosServiceError
 from objects_app.errors import ObjectsError
 from objects_app.models import AuditEvent
 from objects_app.selectors.objects import detail_from_headers, object_presigned_url
@@ -126,7 +127,8 @@ def object_copy(
         user=user, action=f"object.{action}", bucket=bucket, key=key, detail=detail
     ) as draft:
         source = detail_from_headers(bucket, key, _head(bucket, key))
-        if not overwrite and _exists(dest_bucket, dest_key):
+        existed = _exists(dest_bucket, dest_key)
+        if existed and not overwrite:
             raise ObjectsError(
                 f"{dest_key} already exists in {dest_bucket}; tick 'overwrite' to replace it.",
                 status=409,
@@ -140,10 +142,23 @@ def object_copy(
         )
         draft.took(response)
         if move:
-            draft.detail = f"{detail}; copied, deleting the source"
-            draft.took(get_cos_client().delete_object(Bucket=bucket, Key=key))
-            draft.detail = detail
+            _delete_source_or_undo(bucket, key, dest_bucket, dest_key, undo=not existed)
     return dest_key
+
+
+def _delete_source_or_undo(
+    bucket: str, key: str, dest_bucket: str, dest_key: str, *, undo: bool
+) -> None:
+    """The second half of a move. If it fails, remove the fresh copy again (when it was new), so
+    the user is left with the source only, never with both halves of a move."""
+    client = get_cos_client()
+    try:
+        client.delete_object(Bucket=bucket, Key=key)
+    except (CosServiceError, CosClientError):
+        if undo:
+            with suppress(CosServiceError, CosClientError):
+                client.delete_object(Bucket=dest_bucket, Key=dest_key)
+        raise
 
 
 def _replace_in_place(

@@ -1,0 +1,223 @@
+"""coslocal benchmark: PUT/GET throughput vs `cp`, server peak RSS, first-page listing latency.
+
+Usage: .venv/bin/python bench/coslocal_bench.py [--size-mib 1024] [--objects 1000,100000,1000000]
+
+The HTTP client here is deliberately thin (raw socket + sendfile/recv_into, signed by the official
+SDK's get_auth) so the numbers measure the server, not the client's 8 KiB send loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qcloud_cos import CosConfig, CosS3Client  # noqa: E402
+
+from coslocal.store import Store  # noqa: E402
+from coslocal.testing import CoslocalServer  # noqa: E402
+
+BUCKET = "bench-1250000000"
+HOST = f"{BUCKET}.cos.ap-guangzhou.myqcloud.com"
+MIB = 1024 * 1024
+
+
+class RssSampler(threading.Thread):
+    """Samples the server's resident memory (arbiter + worker) every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.peak_worker = 0
+        self.peak_total = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                rss = [p.memory_info().rss for p in procs]
+            except psutil.Error:
+                break
+            self.peak_total = max(self.peak_total, sum(rss))
+            self.peak_worker = max(self.peak_worker, max(rss[1:], default=0))
+            time.sleep(0.02)
+
+
+def _signer(srv: CoslocalServer) -> CosS3Client:
+    conf = CosConfig(Region="ap-guangzhou", SecretId=srv.secret_id, SecretKey=srv.secret_key,
+                     Scheme="http")
+    return CosS3Client(conf)
+
+
+def _read_response(sock: socket.socket) -> tuple[int, int]:
+    """Read status line + headers; return (status, content-length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed early")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next((int(v) for k, _, v in (ln.partition(":") for ln in lines[1:])
+                   if k.lower() == "content-length"), 0)
+    return status, length - len(rest)
+
+
+def put_file(srv: CoslocalServer, key: str, path: Path) -> float:
+    size = path.stat().st_size
+    auth = _signer(srv).get_auth(Method="PUT", Bucket=BUCKET, Key=key,
+                                 Headers={"Host": HOST, "Content-Length": str(size)})
+    head = (f"PUT /{key} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {size}\r\n"
+            f"Authorization: {auth}\r\n\r\n").encode()
+    started = time.perf_counter()
+    with socket.create_connection((srv.host, srv.port)) as sock, path.open("rb") as f:
+        sock.sendall(head)
+        sock.sendfile(f)
+        status, _ = _read_response(sock)
+    elapsed = time.perf_counter() - started
+    assert status == 200, status
+    return elapsed
+
+
+def get_object(srv: CoslocalServer, key: str) -> tuple[float, int]:
+    auth = _signer(srv).get_auth(Method="GET", Bucket=BUCKET, Key=key, Headers={"Host": HOST})
+    head = f"GET /{key} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\n\r\n".encode()
+    buf = bytearray(4 * MIB)
+    started = time.perf_counter()
+    with socket.create_connection((srv.host, srv.port)) as sock:
+        sock.sendall(head)
+        status, remaining = _read_response(sock)
+        total = remaining
+        while remaining > 0:
+            n = sock.recv_into(buf, min(len(buf), remaining))
+            if not n:
+                raise ConnectionError("short body")
+            remaining -= n
+    elapsed = time.perf_counter() - started
+    assert status == 200, status
+    return elapsed, total
+
+
+def make_source(path: Path, size: int) -> None:
+    block = os.urandom(8 * MIB)
+    with path.open("wb") as f:
+        written = 0
+        while written < size:
+            n = min(len(block), size - written)
+            f.write(block[:n])
+            written += n
+
+
+def time_cp(src: Path, dst: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["cp", str(src), str(dst)], check=True)
+    elapsed = time.perf_counter() - started
+    dst.unlink()
+    return elapsed
+
+
+def seed_listing(data: Path, counts: list[int]) -> None:
+    """Seed objects straight into the store's tables (HTTP would take hours for 1M)."""
+    store = Store(data)
+    rows = []
+    now = time.time()
+    for count in counts:
+        dirs = max(1, count // 1000)
+        for i in range(count):
+            d, f = divmod(i, 1000) if dirs > 1 else (0, i)
+            key = f"n{count}/d{d:04d}/f{f:04d}"
+            rows.append((BUCKET, key, "null", 1, 0, 0, '"d41d8cd98f00b204e9800998ecf8427e"', "0",
+                         "[]", now, "{}", "STANDARD", "{}"))
+    with store.db.write() as conn:
+        conn.executemany(
+            "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"
+            " blobs, mtime, headers, storage_class, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+
+
+def list_latency(client: CosS3Client, prefix: str, delimiter: str, repeats: int = 15) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        page = client.list_objects(Bucket=BUCKET, Prefix=prefix, Delimiter=delimiter, MaxKeys=1000)
+        times.append(time.perf_counter() - started)
+        entries = len(page.get("Contents", [])) + len(page.get("CommonPrefixes", []))
+        assert entries > 0
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--objects", default="1000,100000,1000000")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.objects.split(",")]
+    size = args.size_mib * MIB
+    work = Path(tempfile.mkdtemp(prefix="coslocal-bench-", dir=ROOT / "var"))
+    try:
+        return run(work, size, counts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, size: int, counts: list[int]) -> int:
+    src = work / "source.bin"
+    make_source(src, size)
+    cp_time = min(time_cp(src, work / "copy.bin") for _ in range(2))
+    data = work / "data"
+    seed_listing(data, counts)
+    srv = CoslocalServer(data).start()
+    sampler = RssSampler(srv.pid)
+    sampler.start()
+    try:
+        client = CosS3Client(CosConfig(Region="ap-guangzhou", SecretId=srv.secret_id,
+                                       SecretKey=srv.secret_key, Scheme="http", IP=srv.host,
+                                       Port=srv.port))
+        client.create_bucket(Bucket=BUCKET)
+        put_time = min(put_file(srv, f"big{i}", src) for i in range(2))
+        get_time, got = min(get_object(srv, "big0") for _ in range(2))
+        assert got == size
+        listing = {(c, d): list_latency(client, f"n{c}/" if d else f"n{c}/d0000/", d)
+                   for c in counts for d in ("/", "")}
+    finally:
+        sampler.running = False
+        sampler.join()
+        srv.stop()
+    mbps = size / MIB
+    rows = [
+        ("cp (same disk)", f"{mbps / cp_time:,.0f} MB/s", "reference"),
+        ("PUT 1 object", f"{mbps / put_time:,.0f} MB/s", f"{cp_time / put_time:.0%} of cp (goal >= 40%)"),
+        ("GET 1 object", f"{mbps / get_time:,.0f} MB/s", f"{cp_time / get_time:.0%} of cp (goal >= 40%)"),
+        ("server peak RSS (worker)", f"{sampler.peak_worker / MIB:,.0f} MB", "goal < 150 MB"),
+        ("server peak RSS (arbiter+worker)", f"{sampler.peak_total / MIB:,.0f} MB", ""),
+    ]
+    base = {d: listing[(counts[0], d)] for d in ("/", "")}
+    for (count, d), ms in listing.items():
+        label = f"first page, {count:,} objects, " + ("delimiter '/'" if d else "no delimiter")
+        rows.append((label, f"{ms:.1f} ms", f"{ms / base[d]:.2f}x the {counts[0]:,} case (goal <= 2x)"))
+    width = max(len(r[0]) for r in rows)
+    print(f"coslocal benchmark: object size {mbps:,.0f} MiB, data dir on {work}")
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:>12}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Views of one object: detail, download, share, and the operator's write actions."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+
+from objects_app.forms import (
+    CopyForm,
+    DeleteForm,
+    FolderForm,
+    MetadataForm,
+    ObjectForm,
+    ShareForm,
+    StorageClassForm,
+    UploadForm,
+)
+from objects_app.rendering import render_page_or_partial
+from objects_app.roles import OPERATOR, VIEWER, role_required
+from objects_app.selectors import objects as selectors
+from objects_app.services import objects as services
+
+# One satisfiable byte range (RFC 9110); anything else is ignored and the whole object is sent.
+SINGLE_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
+# Object bytes are never allowed to act as a page of ours, whatever their Content-Type.
+DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+TEMPLATE = "objects_app/object_detail.html"
+
+
+def _bad(form: object) -> HttpResponse:
+    return HttpResponseBadRequest(form.errors.as_text())  # type: ignore[attr-defined]
+
+
+def detail_url(bucket: str, key: str) -> str:
+    return reverse("objects:object-detail", args=[bucket]) + "?" + urlencode({"key": key})
+
+
+def folder_url(bucket: str, prefix: str) -> str:
+    url = reverse("objects:object-list", args=[bucket])
+    return url + "?" + urlencode({"prefix": prefix}) if prefix else url
+
+
+def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+    """After a write that changes the page: a message, then the page to show (htmx or not)."""
+    messages.success(request, message)
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    """RFC 6266: an ASCII fallback plus filename*=UTF-8'' for any key, quotes and CR/LF safe."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
+    )
+    kind = "inline" if inline else "attachment"
+    encoded = quote(filename, safe="")
+    return f"{kind}; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
+
+
+@require_GET
+@never_cache
+@role_required(VIEWER)
+def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = ObjectForm(request.GET)
+    if not form.is_valid():
+        return _bad(form)
+    page = selectors.object_detail_page(bucket=bucket, **form.cleaned_data)
+    context = {
+        "bucket": bucket,
+        "page": page,
+        "obj": page.detail,
+        "version_id": form.cleaned_data["version_id"],
+        "share_form": ShareForm(initial={"expires": 3600}),
+        "storage_classes": StorageClassForm.base_fields["storage_class"].choices,  # type: ignore[attr-defined]
+    }
+    return render_page_or_partial(
+        request, TEMPLATE, context, partials={"object-meta": "object-meta"}
+    )
+
+
+@require_GET
+@never_cache
+@role_required(VIEWER)
+def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = ObjectForm(request.GET)
+    if not form.is_valid():
+        return _bad(form)
+    key, version_id = form.cleaned_data["key"], form.cleaned_data["version_id"]
+    if settings.CONSOLE_DOWNLOAD_REDIRECT:
+        expires = settings.CONSOLE_DOWNLOAD_REDIRECT_SECONDS
+        return redirect(
+            selectors.object_presigned_url(
+                bucket=bucket, key=key, version_id=version_id, expires=expires
+            )
+        )
+    wanted = request.headers.get("Range", "")
+    download = selectors.object_download(
+        bucket=bucket, key=key, version_id=version_id,
+        byte_range=wanted if SINGLE_RANGE.match(wanted) else "",
+    )  # fmt: skip
+    response = StreamingHttpResponse(download, status=download.status)
+    for name, value in download.headers.items():
+        response[name] = value
+    inline = request.GET.get("inline") == "1" and download.headers.get(
+        "Content-Type", ""
+    ).startswith("image/")
+    response["Content-Disposition"] = content_disposition(
+        key.rsplit("/", 1)[-1] or "download", inline=inline
+    )
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
+
+
+@require_POST
+@role_required(VIEWER)  # viewers may download, so they may hand out a time-limited link (audited)
+def object_share(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    url = services.object_share(user=request.user, bucket=bucket, **form.cleaned_data)
+    context = {"share_url": url, "expires": form.cleaned_data["expires"]}
+    return render(request, f"{TEMPLATE}#share-result", context)
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_upload(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"error": " ".join(_messages(form))}, status=422)
+    upload = form.cleaned_data["file"]
+    key = services.object_upload(
+        user=request.user, bucket=bucket, key=form.cleaned_data["key"], body=upload,
+        size=upload.size, content_type=upload.content_type or "",
+    )  # fmt: skip
+    return JsonResponse({"key": key, "size": upload.size}, status=201)
+
+
+def _messages(form: object) -> list[str]:
+    errors = form.errors  # type: ignore[attr-defined]
+    return [str(message) for field in errors.values() for message in field]
+
+
+@require_POST
+@role_required(OPERATOR)
+def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = FolderForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    key = services.folder_create(user=request.user, bucket=bucket, **form.cleaned_data)
+    response = render(
+        request, "objects_app/error.html#ok-message", {"message": f"Folder {key} created."}
+    )
+    return trigger_client_event(
+        retarget(reswap(response, "innerHTML"), "#flash"), "objects-changed"
+    )
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = DeleteForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    key = form.cleaned_data["key"]
+    if not form.cleaned_data["confirmed"]:
+        return render(request, f"{TEMPLATE}#delete-confirm", {"bucket": bucket, "key": key})
+    services.object_delete(user=request.user, bucket=bucket, key=key)
+    folder = key[: key.rstrip("/").rfind("/") + 1]
+    return _done(request, folder_url(bucket, folder), f"Deleted {key}.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = CopyForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    data = form.cleaned_data
+    action = data["action"]
+    dest_bucket = data["dest_bucket"] or bucket
+    services.object_copy(
+        user=request.user, bucket=bucket, key=data["key"], dest_bucket=dest_bucket,
+        dest_key=data["dest_key"], move=action != "copy", overwrite=data["overwrite"],
+        action=action,
+    )  # fmt: skip
+    verb = {"copy": "Copied", "move": "Moved", "rename": "Renamed"}[action]
+    return _done(
+        request, detail_url(dest_bucket, data["dest_key"]), f"{verb} to {data['dest_key']}."
+    )
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = MetadataForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    key = form.cleaned_data["key"]
+    services.object_metadata_update(
+        user=request.user, bucket=bucket, key=key, headers=form.headers(),
+        metadata=form.cleaned_data["metadata"],
+    )  # fmt: skip
+    return _done(request, detail_url(bucket, key), "Metadata saved.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = StorageClassForm(request.POST)
+    if not form.is_valid():
+        return _bad(form)
+    key, storage_class = form.cleaned_data["key"], form.cleaned_data["storage_class"]
+    services.object_storage_class_change(
+        user=request.user, bucket=bucket, key=key, storage_class=storage_class
+    )
+    return _done(request, detail_url(bucket, key), f"Storage class is now {storage_class}.")
