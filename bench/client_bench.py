@@ -105,6 +105,8 @@ def run(size_mb: int, workdir: Path, rounds: int) -> None:
                         measure(impl, op, server.port, path, key)
                     )
                 ok[impl] = ok[impl] and md5_of(dest) == expected
+                dest.unlink()  # keep the page cache and disk from filling up between runs
+                make_client("ours", server.port).delete_object(Bucket=BUCKET, Key=key)
     report(size_mb, rounds, results, ok)
 
 

@@ -51,7 +51,7 @@ class CosApp:
                 CosError(500, "InternalError", "We encountered an internal error."), req
             )
         request_id = req.request_id if req else "unknown"
-        headers = [*resp.headers, ("Server", "tencent-cos"), ("x-cos-request-id", request_id)]
+        headers = [*resp.headers, ("x-cos-request-id", request_id)]
         start_response(f"{resp.status} {STATUS_TEXT.get(resp.status, 'Unknown')}", headers)
         if isinstance(resp.body, bytes):
             return [resp.body]

@@ -42,17 +42,17 @@ class Config:
         return f"qcs::cam::uin/{self.owner_uin}:uin/{self.owner_uin}"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
+def _env(name: str, default: str = "") -> str:
     return os.environ.get(f"COSLOCAL_{name.upper()}", default)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m coslocal", description=__doc__)
     p.add_argument("--host", default=_env("host", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(_env("port", "9000") or 9000))
-    p.add_argument("--data", default=_env("data"), help="data directory (required)")
-    p.add_argument("--secret-id", default=_env("secret_id"))
-    p.add_argument("--secret-key", default=_env("secret_key"))
+    p.add_argument("--port", type=int, default=int(_env("port", "9000")))
+    p.add_argument("--data", default=_env("data") or None, help="data directory (required)")
+    p.add_argument("--secret-id", default=_env("secret_id") or None)
+    p.add_argument("--secret-key", default=_env("secret_key") or None)
     p.add_argument("--appid", default=_env("appid", "1250000000"))
     p.add_argument("--region", default=_env("region", "ap-guangzhou"))
     p.add_argument("--restore-seconds", type=float, default=float(_env("restore_seconds", "2")))
@@ -62,14 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=float(_env("day_seconds", "86400")),
         help="length of a restore 'day' (shorten it to watch restored copies expire)",
     )
-    env_tokens = [t for t in (_env("tokens", "") or "").split(",") if t]
+    env_tokens = [t for t in _env("tokens").split(",") if t]
     p.add_argument(
         "--token",
         action="append",
         default=env_tokens,
         help="accepted STS token; 'ID:KEY:TOKEN' defines a temporary credential (repeatable)",
     )
-    p.add_argument("--threads", type=int, default=int(_env("threads", "32") or 32))
+    p.add_argument("--threads", type=int, default=int(_env("threads", "32")))
     p.add_argument("--fault", action="append", default=[], help="fault spec as JSON (repeatable)")
     p.add_argument("--log-level", default=_env("log_level", "warning"))
     return p

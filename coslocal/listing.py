@@ -8,6 +8,7 @@ matter how many objects sit under each prefix.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,11 +98,9 @@ def _scan(
         want = max_keys - len(page.items) - len(page.prefixes)
         args: list[Any] = [bucket]
         sql = base + _range_sql(cur, hi, args) + f" ORDER BY {order} LIMIT ?"
-        rows = conn.execute(sql, [*args, want]).fetchall()
-        if not rows:
-            cur = None
-            break
-        cur = _consume(rows, page, prefix, delimiter, want)
+        # Iterate the cursor rather than fetchall(): after a CommonPrefix we stop stepping and
+        # seek past it, so rows inside the prefix are never read.
+        cur = _consume(conn.execute(sql, [*args, want]), page, prefix, delimiter)
     if cur is not None:
         args = [bucket]
         sql = base + _range_sql(cur, hi, args) + " LIMIT 1"
@@ -109,7 +108,9 @@ def _scan(
     return page
 
 
-def _consume(rows: list[Any], page: Page, prefix: str, delimiter: str, want: int) -> _Cursor | None:
+def _consume(rows: Iterable[Any], page: Page, prefix: str, delimiter: str) -> _Cursor | None:
+    """Take rows until a CommonPrefix forces a seek; None when the range is exhausted."""
+    last = None
     for row in rows:
         cp = common_prefix(row["key"], prefix, delimiter)
         if cp is not None:
@@ -119,11 +120,11 @@ def _consume(rows: list[Any], page: Page, prefix: str, delimiter: str, want: int
             return None if nxt is None else _Cursor(nxt, True)
         page.items.append(row)
         page.last = ("key", row)
-    last = rows[-1]
-    if "id" in last.keys():
+        last = row
+    if last is None:
+        return None
+    if "id" in last.keys():  # noqa: SIM118 - sqlite3.Row has no __contains__ for names
         return _Cursor(last["key"], False, last["id"])
-    if len(rows) < want:
-        return _Cursor(last["key"], False)  # exhausted soon; the truncation probe settles it
     return _Cursor(last["key"], False)
 
 

@@ -48,7 +48,8 @@ def head_headers(storage_class: str, restore: dict[str, Any] | None) -> list[tup
             ("x-cos-restore", 'ongoing-request="true"'),
             (
                 "x-cos-restore-status",
-                f'tier="{restore["tier"].lower()}"; request-date="{http_date(restore["requested"])}"',
+                f'tier="{restore["tier"].lower()}"; '
+                f'request-date="{http_date(restore["requested"])}"',
             ),
         ]
     if current == "done":

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers import gthread
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
@@ -64,6 +65,9 @@ class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
         conn.close = _background_close(conn)  # type: ignore[method-assign]
         super().finish_request(conn, fs)
 
+
+# COS answers with "Server: tencent-cos"; gunicorn writes its own Server header from this global.
+gunicorn_wsgi.SERVER = "tencent-cos"
 
 # On SIGTERM, idle keep-alive connections are dropped after this long (gunicorn's default, 2 s,
 # made every test server stop take 2 s). Requests in flight still get graceful_timeout.

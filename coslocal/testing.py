@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -78,7 +79,10 @@ class CoslocalServer:
             self.port = free_port(self.host)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         root = Path(__file__).resolve().parent.parent
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        }
         self.proc = subprocess.Popen(self.command(), env=env, cwd=root)
         self._wait_healthy()
         return self
@@ -90,7 +94,9 @@ class CoslocalServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"coslocal exited with status {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint_url}/_coslocal/health", timeout=1) as r:
+                with urllib.request.urlopen(
+                    f"{self.endpoint_url}/_coslocal/health", timeout=1
+                ) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -111,10 +117,8 @@ class CoslocalServer:
         """SIGKILL the whole server (arbiter and worker), as a crash would."""
         if self.proc is not None and self.proc.poll() is None:
             for pid in _children(self.proc.pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.kill()
             self.proc.wait()
 
@@ -144,7 +148,10 @@ class CoslocalServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

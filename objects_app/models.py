@@ -62,6 +62,11 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.state})"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("objects:job-detail", args=[self.pk])
+
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES

@@ -73,5 +73,7 @@ def upload_run_task(self, *, job_id: int) -> None:  # type: ignore[no-untyped-de
 def jobs_sweep_task() -> int:
     """Periodic (celery beat): re-enqueue jobs whose message was lost or whose worker died."""
     from objects_app.services import jobs as services
+    from objects_app.services import uploads
 
+    uploads.uploads_sweep()
     return services.jobs_sweep()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from objects_app.views import browse, jobs
+from objects_app.views import audit, browse, jobs, objects
+from objects_app.views import deletes, uploads  # jobs area (issue 6)
 
 app_name = "objects"
 
@@ -10,7 +11,30 @@ urlpatterns = [
     # --- browsing and object management (issue 5) ---
     path("", browse.bucket_list, name="bucket-list"),
     path("b/<slug:bucket>/", browse.object_list, name="object-list"),
+    path("b/<slug:bucket>/object/", objects.object_detail, name="object-detail"),
+    path("b/<slug:bucket>/download/", objects.object_download, name="object-download"),
+    path("b/<slug:bucket>/share/", objects.object_share, name="object-share"),
+    path("b/<slug:bucket>/upload/", objects.object_upload, name="object-upload"),
+    path("b/<slug:bucket>/folder/", objects.folder_create, name="folder-create"),
+    path("b/<slug:bucket>/delete/", objects.object_delete, name="object-delete"),
+    path("b/<slug:bucket>/delete-selected/", browse.objects_delete, name="objects-delete"),
+    path("b/<slug:bucket>/copy/", objects.object_copy, name="object-copy"),
+    path("b/<slug:bucket>/metadata/", objects.object_metadata, name="object-metadata"),
+    path(
+        "b/<slug:bucket>/storage-class/", objects.object_storage_class, name="object-storage-class"
+    ),
+    path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---
     path("b/<slug:bucket>/summary/", jobs.prefix_summary, name="prefix-summary"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
+    path("jobs/", jobs.job_list, name="job-list"),
+    path("jobs/<int:job_id>/cancel/", jobs.job_cancel, name="job-cancel"),
+    path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job-retry"),
+    path("b/<slug:bucket>/job-notices/", jobs.job_notices, name="job-notices"),
+    path("b/<slug:bucket>/batch-delete/", deletes.delete_plan, name="delete-plan"),
+    path("jobs/<int:job_id>/confirm-delete/", deletes.delete_confirm, name="delete-confirm"),
+    path("b/<slug:bucket>/large-upload/", uploads.upload_start, name="upload-start"),
+    path("uploads/<int:job_id>/", uploads.upload_status, name="upload-status"),
+    path("uploads/<int:job_id>/chunks/<int:index>", uploads.upload_chunk, name="upload-chunk"),
 ]

@@ -31,6 +31,12 @@ class Context:
     def owner_display(self) -> list[tuple[str, str]]:
         return [("ID", self.config.owner_id), ("DisplayName", self.config.owner_uin)]
 
+    def require_bucket_read(self) -> None:
+        if self.identity.anonymous and not acl.allows_anonymous(
+            self.store.get_bucket(self.bucket).acl, "READ"
+        ):
+            raise access_denied()
+
     def require_object_read(self, obj: ObjectVersion) -> None:
         """Anonymous reads need AllUsers READ on the object, or on the bucket if it inherits."""
         if not self.identity.anonymous:

@@ -59,7 +59,13 @@ def put_object(ctx: Context) -> Response:
 
 
 def _lookup(ctx: Context) -> ObjectVersion:
-    obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
+    try:
+        obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
+    except CosError as err:
+        # An anonymous caller may learn that a key is missing only from a publicly readable bucket.
+        if ctx.identity.anonymous and err.status == 404 and err.code != "NoSuchBucket":
+            ctx.require_bucket_read()
+        raise
     ctx.require_object_read(obj)
     return obj
 
@@ -282,30 +288,28 @@ def delete_multiple(ctx: Context) -> Response:
     objects = root.findall("Object")
     if len(objects) > MAX_DELETE:
         raise malformed_xml("delete key size is greater than 1000")
-    children: list[Node] = [_delete_one(ctx, o, quiet) for o in objects]
-    return xml_response(document("DeleteResult", [c for c in children if c is not None]))
+    requested = [(child_text(o, "Key") or "", child_text(o, "VersionId") or None) for o in objects]
+    valid = [(k, v) for k, v in requested if _key_error(k) is None]
+    outcomes = iter(ctx.store.delete_objects(ctx.bucket, valid) if valid else [])
+    children: list[Node] = []
+    for key, version in requested:
+        fields: list[Node] = [("Key", key)] + ([("VersionId", version)] if version else [])
+        err = _key_error(key)
+        if err is not None:
+            children.append(("Error", [*fields, ("Code", err.code), ("Message", err.message)]))
+            continue
+        result = next(outcomes)
+        if quiet:
+            continue
+        if result.delete_marker:
+            fields += [("DeleteMarker", True), ("DeleteMarkerVersionId", result.version_id or "")]
+        children.append(("Deleted", fields))
+    return xml_response(document("DeleteResult", children))
 
 
-def _delete_one(ctx: Context, el: Any, quiet: bool) -> Node | None:
-    key = child_text(el, "Key") or ""
-    version = child_text(el, "VersionId") or None
-    try:
-        if not key:
-            raise CosError(400, "InvalidArgument", "The key is empty.")
-        if len(key.encode("utf-8", "surrogatepass")) > 850:
-            raise CosError(400, "KeyTooLong", "Your key is too long.")
-        result = ctx.store.delete_object(ctx.bucket, key, version)
-    except CosError as err:
-        fields: list[Node] = [("Key", key)]
-        if version:
-            fields.append(("VersionId", version))
-        return ("Error", [*fields, ("Code", err.code), ("Message", err.message)])
-    if quiet:
-        return None
-    fields = [("Key", key)]
-    if version:
-        fields.append(("VersionId", version))
-    if result.delete_marker:
-        fields.append(("DeleteMarker", True))
-        fields.append(("DeleteMarkerVersionId", result.version_id or ""))
-    return ("Deleted", fields)
+def _key_error(key: str) -> CosError | None:
+    if not key:
+        return CosError(400, "InvalidArgument", "The key is empty.")
+    if len(key.encode("utf-8", "surrogatepass")) > 850:
+        return CosError(400, "KeyTooLong", "Your key is too long.")
+    return None

@@ -9,8 +9,8 @@ import queue
 import secrets
 import threading
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from fastcrc import crc64
 

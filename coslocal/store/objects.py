@@ -137,25 +137,44 @@ class ObjectOps:
         return obj
 
     def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
+        return self.delete_objects(bucket, [(key, version_id)])[0]
+
+    def delete_objects(
+        self, bucket: str, items: list[tuple[str, str | None]]
+    ) -> list[DeleteResult]:
+        """Delete many keys in ONE transaction (one fsync), as DELETE Multiple needs for speed."""
+        doomed: list[str] = []
+        results: list[DeleteResult] = []
         with self.db.write() as conn:
             versioning = self.get_bucket(bucket, conn).versioning
-            if version_id is not None:
-                result, doomed = self._delete_version(conn, bucket, key, version_id)
-            elif versioning == "":
-                rows = conn.execute(
-                    "SELECT blobs FROM versions WHERE bucket=? AND key=?", (bucket, key)
-                ).fetchall()
-                doomed = _blob_ids(rows)
-                conn.execute("DELETE FROM versions WHERE bucket=? AND key=?", (bucket, key))
-                result = DeleteResult()
-            else:
-                doomed = self._retire_current(conn, bucket, key, versioning)
-                marker = NewObject(0, "", None, [], {}, "STANDARD", {}, time.time())
-                row_id = self._insert(conn, bucket, key, versioning, marker, is_dm=True)
-                vid = conn.execute("SELECT version_id FROM versions WHERE id=?", (row_id,))
-                result = DeleteResult(vid.fetchone()[0], True)
+            for key, version_id in items:
+                result, blobs = self._delete_one(conn, bucket, versioning, key, version_id)
+                results.append(result)
+                doomed += blobs
         self.blob_dir.unlink(doomed)
-        return result
+        return results
+
+    def _delete_one(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        versioning: str,
+        key: str,
+        version_id: str | None,
+    ) -> tuple[DeleteResult, list[str]]:
+        if version_id is not None:
+            return self._delete_version(conn, bucket, key, version_id)
+        if versioning == "":
+            rows = conn.execute(
+                "SELECT blobs FROM versions WHERE bucket=? AND key=?", (bucket, key)
+            ).fetchall()
+            conn.execute("DELETE FROM versions WHERE bucket=? AND key=?", (bucket, key))
+            return DeleteResult(), _blob_ids(rows)
+        doomed = self._retire_current(conn, bucket, key, versioning)
+        marker = NewObject(0, "", None, [], {}, "STANDARD", {}, time.time())
+        row_id = self._insert(conn, bucket, key, versioning, marker, is_dm=True)
+        vid = conn.execute("SELECT version_id FROM versions WHERE id=?", (row_id,)).fetchone()[0]
+        return DeleteResult(vid, True), doomed
 
     def _delete_version(
         self, conn: sqlite3.Connection, bucket: str, key: str, version_id: str

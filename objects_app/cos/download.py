@@ -193,14 +193,21 @@ class DownloadOps(UploadOps):
         extra = {"IfMatch": etag} if etag else {}  # the object must not change under us
         resp = self.get_object(bucket, key, False, Range=part.range_header, **extra, **kwargs)
         body = resp["Body"]
+        buffer = memoryview(bytearray(min(READ_CHUNK, max(part.length, 1))))
         crc, got = 0, 0
         try:
-            while chunk := body.read(READ_CHUNK):
+            while got < part.length:
+                count = body.readinto(buffer[: part.length - got])
+                if not count:
+                    break
+                chunk = buffer[:count]
                 os.pwrite(fd, chunk, part.offset + got)
                 crc = crc64(chunk, crc)
-                got += len(chunk)
-        finally:
+                got += count
+        except BaseException:
             body.close()
+            raise
+        body.release()
         if got != part.length:
             raise CosClientError(f"short read for {key} part {part.number}: {got}/{part.length}")
         return crc

@@ -43,6 +43,8 @@ class MultipartOps(BucketOps):
             if md5:
                 headers["Content-MD5"] = md5
         length = _body_length(Body)
+        if length == 0:
+            Body = b""  # requests would send an empty file as chunked, next to Content-Length
         if length is not None:
             headers.setdefault("Content-Length", str(length))
         resp = self._request(

@@ -131,6 +131,8 @@ class ObjectOps(CoreClient):
             if md5:
                 headers["Content-MD5"] = md5
         length = _body_length(Body)
+        if length == 0:
+            Body = b""  # requests would send an empty file as chunked, next to Content-Length
         if length is not None and "Content-Length" not in headers:
             headers["Content-Length"] = str(length)
         resp = self._request("PUT", bucket=Bucket, key=Key, headers=headers, data=Body)

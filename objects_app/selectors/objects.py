@@ -84,6 +84,11 @@ class ObjectDetail:
         return ""
 
     @property
+    def header_values(self) -> dict[str, str]:
+        """Content headers keyed like the metadata form's fields (content_type, ...)."""
+        return {n.lower().replace("-", "_"): v for n, v in self.content_headers.items()}
+
+    @property
     def metadata_text(self) -> str:
         return "\n".join(f"{k.removeprefix('x-cos-meta-')}: {v}" for k, v in self.metadata.items())
 

@@ -172,15 +172,13 @@ def _plan(job: Job) -> None:
     versioned = _is_versioned(job.bucket)
     JobItem.objects.filter(job=job).delete()  # a redone dry run starts from scratch
     batch: list[JobItem] = []
-    seq = 0
-    for item in _listing(job, versioned):
+    for seq, item in enumerate(_listing(job, versioned)):
         item.job, item.seq = job, seq
-        seq += 1
         batch.append(item)
         if len(batch) == BATCH:
             JobItem.objects.bulk_create(batch)
             batch = []
-            if not job_heartbeat(job.pk, done=seq):
+            if not job_heartbeat(job.pk, done=seq + 1):
                 return  # cancelled
     JobItem.objects.bulk_create(batch)
     Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(

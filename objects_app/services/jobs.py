@@ -116,9 +116,7 @@ def jobs_sweep() -> int:
         if job.state == JobState.QUEUED:
             # One re-enqueue per stale period; a running job keeps its old heartbeat so the next
             # task can claim it.
-            Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
-                heartbeat_at=timezone.now()
-            )
+            Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(heartbeat_at=timezone.now())
         log.warning("sweep: re-enqueueing %s (heartbeat %s)", job, job.heartbeat_at)
         job_dispatch(job)
         count += 1

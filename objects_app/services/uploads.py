@@ -76,8 +76,13 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
         raise ObjectsError("The file is empty; nothing to upload.")
     existing = (
         Job.objects.filter(
-            kind=JobKind.UPLOAD, user=user, bucket=bucket, prefix=key, bytes_total=size,
-            state=JobState.PENDING, params__fingerprint=fingerprint,
+            kind=JobKind.UPLOAD,
+            user=user,
+            bucket=bucket,
+            prefix=key,
+            bytes_total=size,
+            state=JobState.PENDING,
+            params__fingerprint=fingerprint,
         )  # fmt: skip
         .order_by("-pk")
         .first()
@@ -105,7 +110,9 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
 def upload_chunk(*, job: Job, index: int, length: int | None, stream: IO[bytes]) -> Job:
     """Store chunk `index` (the next one expected); resent earlier chunks are acknowledged."""
     if not 0 <= index < int(job.total or 0):
-        raise ObjectsError(f"Chunk {index} is out of range (0..{int(job.total or 0) - 1}).", status=400)
+        raise ObjectsError(
+            f"Chunk {index} is out of range (0..{int(job.total or 0) - 1}).", status=400
+        )
     expected = chunk_length(job, index)
     if length != expected:
         raise ObjectsError(f"Chunk {index} must be {expected} bytes, not {length}.", status=400)
@@ -228,3 +235,19 @@ def upload_cleanup(job: Job) -> None:
                 raise
             log.info("upload %s cleanup: %s", job.pk, exc)
     shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+
+
+def uploads_sweep() -> int:
+    """Remove staging left by uploads that ended without the worker cleaning up (a failure)."""
+    root = Path(settings.CONSOLE_UPLOAD_STAGING_DIR)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for path in root.glob("upload-*"):
+        job = Job.objects.filter(pk=int(path.name.removeprefix("upload-") or 0)).first()
+        if job is None or job.is_terminal:
+            if job is not None:
+                upload_cleanup(job)
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed

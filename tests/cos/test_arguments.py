@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,7 +154,12 @@ def test_part_planning_never_exceeds_10000_parts() -> None:
 
 def test_importing_the_client_does_not_import_django() -> None:
     code = "import sys, objects_app.cos; assert 'django' not in sys.modules, 'django imported'"
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": "."}
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root)},
     )
     assert proc.returncode == 0, proc.stderr

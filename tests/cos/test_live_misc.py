@@ -104,6 +104,7 @@ def test_stream_body_helpers(client: CosS3Client, bucket: str, tmp_path: Path) -
     assert len(body) == 10000
     body.get_stream_to_file(str(dest))
     assert dest.read_bytes() == b"0123456789" * 1000
+    assert b"".join(client.get_object(Bucket=bucket, Key="s")["Body"]) == b"0123456789" * 1000
     partial = client.get_object(Bucket=bucket, Key="s", Range="bytes=10-19")
     assert partial["Content-Range"] == "bytes 10-19/10000"
     assert partial["Body"].read_all() == b"0123456789"
@@ -169,3 +170,34 @@ def test_object_acl_with_policy_body(client: CosS3Client, bucket: str) -> None:
     )
     assert anonymous.status_code == 200
     assert SECRET_KEY not in repr(client.get_conf())
+
+
+def test_streamed_body_is_sent_chunked_and_not_retried(
+    client: CosS3Client, bucket: str, cos_server: CoslocalServer
+) -> None:
+    client.put_object(Bucket=bucket, Key="gen", Body=(bytes([i]) * 1000 for i in range(5)))
+    expected = b"".join(bytes([i]) * 1000 for i in range(5))
+    assert client.get_object(Bucket=bucket, Key="gen")["Body"].read_all() == expected
+    cos_server.set_faults(mode="error", status=503, code="SlowDown", count=1, method="PUT")
+    try:
+        with pytest.raises(CosServiceError):  # a generator cannot be rewound, so no retry
+            client.put_object(Bucket=bucket, Key="gen2", Body=(b"x" for _ in range(3)))
+        assert sum(r["fired"] for r in cos_server.fault_state()["rules"]) == 1
+    finally:
+        cos_server.clear_faults()
+
+
+def test_anonymous_client_reads_public_objects_only(
+    client: CosS3Client, bucket: str, cos_server: CoslocalServer
+) -> None:
+    client.put_object(Bucket=bucket, Key="public", Body=b"p", ACL="public-read")
+    client.put_object(Bucket=bucket, Key="private", Body=b"q")
+    anonymous = CosS3Client(
+        CosConfig(
+            Region=REGION, Anonymous=True, Scheme="http", IP=cos_server.host, Port=cos_server.port
+        )
+    )
+    assert anonymous.get_object(Bucket=bucket, Key="public")["Body"].read_all() == b"p"
+    with pytest.raises(CosServiceError) as info:
+        anonymous.get_object(Bucket=bucket, Key="private")
+    assert info.value.code == "AccessDenied"

@@ -264,3 +264,11 @@ def test_managed_copy_aborts_on_failure(
             Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, PartSize=1
         )
     assert list(client.iter_multipart_uploads(Bucket=bucket)) == []
+
+
+def test_empty_file_round_trip(client: CosS3Client, bucket: str, tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    result = client.upload_file(Bucket=bucket, Key="empty", LocalFilePath=str(tmp_path / "empty"))
+    assert result["x-cos-hash-crc64ecma"] == "0"
+    client.download_file(Bucket=bucket, Key="empty", DestFilePath=str(tmp_path / "back"))
+    assert (tmp_path / "back").read_bytes() == b""

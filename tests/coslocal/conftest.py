@@ -17,7 +17,11 @@ from coslocal.testing import CoslocalServer
 APPID = "1250000000"
 REGION = "ap-guangzhou"
 TOKEN = "sts-token-coslocal-0001"
-TEMP_ID, TEMP_KEY, TEMP_TOKEN = "AKIDtemporary000000000000000000", "temp-secret-key", "temp-token-xyz"
+TEMP_ID, TEMP_KEY, TEMP_TOKEN = (
+    "AKIDtemporary000000000000000000",
+    "temp-secret-key",
+    "temp-token-xyz",
+)
 
 logging.getLogger("qcloud_cos").setLevel(logging.WARNING)
 _names = itertools.count()
@@ -88,7 +92,7 @@ def host_for(bucket: str) -> str:
 
 @pytest.fixture(scope="session")
 def url_signer(coslocal_srv: CoslocalServer) -> CosS3Client:
-    """A client without IP/Port: its presigned URLs name the real virtual host, as users get them."""
+    """A client without IP/Port: its presigned URLs name the real virtual host, as users see."""
     return CosS3Client(
         CosConfig(
             Region=REGION,

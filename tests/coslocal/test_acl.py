@@ -86,7 +86,9 @@ def test_anonymous_reads_follow_the_object_acl(
         assert exc.value.get_status_code() == 403
 
 
-def test_plain_http_anonymous_reads(coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
+def test_plain_http_anonymous_reads(
+    coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str
+) -> None:
     sdk.put_object(Bucket=bucket, Key="pub file", Body=b"hello", ACL="public-read")
     sdk.put_object(Bucket=bucket, Key="priv", Body=b"secret")
     base, host = coslocal_srv.endpoint_url, {"Host": host_for(bucket)}
@@ -104,7 +106,9 @@ def test_public_bucket_inherited_by_default_objects(
     sdk.put_object(Bucket=bucket, Key="inherits", Body=b"i")
     sdk.put_object(Bucket=bucket, Key="locked", Body=b"l", ACL="private")
     sdk.put_bucket_acl(Bucket=bucket, ACL="public-read")
-    assert anon_sdk.get_object(Bucket=bucket, Key="inherits")["Body"].get_raw_stream().read() == b"i"
+    assert (
+        anon_sdk.get_object(Bucket=bucket, Key="inherits")["Body"].get_raw_stream().read() == b"i"
+    )
     listed = anon_sdk.list_objects(Bucket=bucket)
     assert {c["Key"] for c in listed["Contents"]} == {"inherits", "locked"}
     with pytest.raises(CosServiceError):
@@ -119,3 +123,15 @@ def test_public_bucket_inherited_by_default_objects(
 def test_anonymous_service_listing_denied(coslocal_srv: CoslocalServer) -> None:
     resp = requests.get(f"{coslocal_srv.endpoint_url}/", timeout=5)
     assert resp.status_code == 403 and b"AccessDenied" in resp.content
+
+
+def test_anonymous_missing_key_reveals_nothing_in_private_bucket(
+    sdk: CosS3Client, anon_sdk: CosS3Client, bucket: str
+) -> None:
+    with pytest.raises(CosServiceError) as exc:
+        anon_sdk.get_object(Bucket=bucket, Key="absent")
+    assert exc.value.get_status_code() == 403
+    sdk.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    with pytest.raises(CosServiceError) as exc:
+        anon_sdk.get_object(Bucket=bucket, Key="absent")
+    assert exc.value.get_status_code() == 404

@@ -37,14 +37,20 @@ def test_unknown_secret_id(coslocal_srv: CoslocalServer, bucket: str) -> None:
     assert (exc.value.get_status_code(), exc.value.get_error_code()) == (403, "InvalidAccessKeyId")
 
 
-def test_tampered_request_fails(coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str) -> None:
+def test_tampered_request_fails(
+    coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str
+) -> None:
     sdk.put_object(Bucket=bucket, Key="t", Body=b"x")
     auth = url_signer.get_auth(Method="GET", Bucket=bucket, Key="t")
     base = coslocal_srv.endpoint_url
-    ok = requests.get(f"{base}/t", headers={"Host": host_for(bucket), "Authorization": auth}, timeout=5)
+    ok = requests.get(
+        f"{base}/t", headers={"Host": host_for(bucket), "Authorization": auth}, timeout=5
+    )
     assert ok.status_code == 200
     for path, host in [("/other", host_for(bucket)), ("/t", host_for("other-1250000000"))]:
-        resp = requests.get(f"{base}{path}", headers={"Host": host, "Authorization": auth}, timeout=5)
+        resp = requests.get(
+            f"{base}{path}", headers={"Host": host, "Authorization": auth}, timeout=5
+        )
         assert resp.status_code == 403 and b"SignatureDoesNotMatch" in resp.content
     signed_params = url_signer.get_auth(
         Method="GET", Bucket=bucket, Key="t", Params={"response-content-type": "a/b"}
@@ -57,7 +63,9 @@ def test_tampered_request_fails(coslocal_srv: CoslocalServer, url_signer: CosS3C
     assert resp.status_code == 403
 
 
-def test_expired_key_time(coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str) -> None:
+def test_expired_key_time(
+    coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str
+) -> None:
     sdk.put_object(Bucket=bucket, Key="e", Body=b"x")
     url = url_signer.get_presigned_url(Bucket=bucket, Key="e", Method="GET", Expired=1)
     local, headers = local_url(coslocal_srv, url)
@@ -69,7 +77,9 @@ def test_expired_key_time(coslocal_srv: CoslocalServer, url_signer: CosS3Client,
     assert b"Request has expired" in resp.content
 
 
-def test_presigned_put_and_get(coslocal_srv: CoslocalServer, url_signer: CosS3Client, bucket: str) -> None:
+def test_presigned_put_and_get(
+    coslocal_srv: CoslocalServer, url_signer: CosS3Client, bucket: str
+) -> None:
     put_url, headers = local_url(
         coslocal_srv, url_signer.get_presigned_url(Bucket=bucket, Key="pre signed+é", Method="PUT")
     )
@@ -106,13 +116,20 @@ def test_sts_tokens(coslocal_srv: CoslocalServer, bucket: str) -> None:
     assert exc.value.get_status_code() == 403
 
 
-def test_sts_token_in_presigned_url(coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
+def test_sts_token_in_presigned_url(
+    coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str
+) -> None:
     from qcloud_cos import CosConfig
 
     sdk.put_object(Bucket=bucket, Key="p", Body=b"tok")
     signer = CosS3Client(
-        CosConfig(Region="ap-guangzhou", SecretId=TEMP_ID, SecretKey=TEMP_KEY, Token=TEMP_TOKEN,
-                  Scheme="http")
+        CosConfig(
+            Region="ap-guangzhou",
+            SecretId=TEMP_ID,
+            SecretKey=TEMP_KEY,
+            Token=TEMP_TOKEN,
+            Scheme="http",
+        )
     )
     ok = signer.get_presigned_url(
         Bucket=bucket, Key="p", Method="GET", Params={"x-cos-security-token": TEMP_TOKEN}
@@ -132,7 +149,9 @@ def test_host_port_is_stripped_for_verification(
     assert bucket in names
 
 
-def test_signed_query_params_with_spaces(coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str) -> None:
+def test_signed_query_params_with_spaces(
+    coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str
+) -> None:
     sdk.put_object(Bucket=bucket, Key="sp ace/x", Body=b"x")
     resp = signed_request(
         coslocal_srv, url_signer, "GET", bucket, params={"prefix": "sp ace/", "max-keys": "5"}

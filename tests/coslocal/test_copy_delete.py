@@ -19,18 +19,31 @@ def _src(bucket: str, key: str, **extra: str) -> dict[str, str]:
 
 
 def test_copy_keeps_or_replaces_metadata(sdk: CosS3Client, bucket: str) -> None:
-    sdk.put_object(Bucket=bucket, Key="src+é", Body=b"payload", ContentType="text/x-a",
-                   Metadata={"x-cos-meta-a": "1"})
+    sdk.put_object(
+        Bucket=bucket,
+        Key="src+é",
+        Body=b"payload",
+        ContentType="text/x-a",
+        Metadata={"x-cos-meta-a": "1"},
+    )
     result = sdk.copy_object(Bucket=bucket, Key="copy", CopySource=_src(bucket, "src+é"))
     assert result["ETag"] == f'"{hashlib.md5(b"payload").hexdigest()}"'
     assert result["CRC64"] == sdk.head_object(Bucket=bucket, Key="src+é")["x-cos-hash-crc64ecma"]
     head = sdk.head_object(Bucket=bucket, Key="copy")
     assert head["Content-Type"] == "text/x-a" and head["x-cos-meta-a"] == "1"
-    sdk.copy_object(Bucket=bucket, Key="replaced", CopySource=_src(bucket, "src+é"),
-                    CopyStatus="Replaced", ContentType="text/x-b", Metadata={"x-cos-meta-b": "2"})
+    sdk.copy_object(
+        Bucket=bucket,
+        Key="replaced",
+        CopySource=_src(bucket, "src+é"),
+        CopyStatus="Replaced",
+        ContentType="text/x-b",
+        Metadata={"x-cos-meta-b": "2"},
+    )
     head = sdk.head_object(Bucket=bucket, Key="replaced")
     assert head["Content-Type"] == "text/x-b" and "x-cos-meta-a" not in head
-    assert sdk.get_object(Bucket=bucket, Key="replaced")["Body"].get_raw_stream().read() == b"payload"
+    assert (
+        sdk.get_object(Bucket=bucket, Key="replaced")["Body"].get_raw_stream().read() == b"payload"
+    )
 
 
 def test_copy_to_itself_needs_replaced(sdk: CosS3Client, bucket: str) -> None:
@@ -60,8 +73,9 @@ def test_copy_conditions(sdk: CosS3Client, bucket: str) -> None:
     etag = sdk.put_object(Bucket=bucket, Key="c", Body=b"c")["ETag"]
     sdk.copy_object(Bucket=bucket, Key="c2", CopySource=_src(bucket, "c"), CopySourceIfMatch=etag)
     with pytest.raises(CosServiceError) as exc:
-        sdk.copy_object(Bucket=bucket, Key="c3", CopySource=_src(bucket, "c"),
-                        CopySourceIfNoneMatch=etag)
+        sdk.copy_object(
+            Bucket=bucket, Key="c3", CopySource=_src(bucket, "c"), CopySourceIfNoneMatch=etag
+        )
     assert exc.value.get_status_code() == 412
 
 
@@ -73,14 +87,26 @@ def test_copy_over_5gb_refused(tmp_path, sdk: CosS3Client) -> None:
     writer = store.blob_dir.writer()
     os.ftruncate(writer.fd, 6 * 1024**3)
     writer.finish()
-    store.put_object("big-1250000000", "huge", NewObject(
-        6 * 1024**3, '"0"', "0", [[writer.blob_id, 6 * 1024**3]], {}, "STANDARD",
-        {"canned": "default"}, time.time()))
+    store.put_object(
+        "big-1250000000",
+        "huge",
+        NewObject(
+            6 * 1024**3,
+            '"0"',
+            "0",
+            [[writer.blob_id, 6 * 1024**3]],
+            {},
+            "STANDARD",
+            {"canned": "default"},
+            time.time(),
+        ),
+    )
     with CoslocalServer(data).start() as srv:
         client = sdk_client(srv)
         with pytest.raises(CosServiceError) as exc:
-            client.copy_object(Bucket="big-1250000000", Key="dup",
-                               CopySource=_src("big-1250000000", "huge"))
+            client.copy_object(
+                Bucket="big-1250000000", Key="dup", CopySource=_src("big-1250000000", "huge")
+            )
         assert exc.value.get_status_code() == 405
         assert "5GB" in exc.value.get_error_msg()
 
@@ -89,15 +115,19 @@ def test_delete_multiple(sdk: CosS3Client, bucket: str) -> None:
     keys = ["d1", "d 2", "d+3", "dir/é"]
     for key in keys:
         sdk.put_object(Bucket=bucket, Key=key, Body=b"x")
-    result = sdk.delete_objects(Bucket=bucket, Delete={
-        "Quiet": "false", "Object": [{"Key": k} for k in [*keys, "never-existed"]]})
+    result = sdk.delete_objects(
+        Bucket=bucket,
+        Delete={"Quiet": "false", "Object": [{"Key": k} for k in [*keys, "never-existed"]]},
+    )
     assert sorted(d["Key"] for d in result["Deleted"]) == sorted([*keys, "never-existed"])
     assert "Contents" not in sdk.list_objects(Bucket=bucket)
     quiet = sdk.delete_objects(Bucket=bucket, Delete={"Quiet": "true", "Object": [{"Key": "z"}]})
     assert "Deleted" not in quiet and "Error" not in quiet
 
 
-def test_delete_multiple_limits_and_md5(coslocal_srv: CoslocalServer, sdk: CosS3Client, url_signer, bucket: str) -> None:
+def test_delete_multiple_limits_and_md5(
+    coslocal_srv: CoslocalServer, sdk: CosS3Client, url_signer, bucket: str
+) -> None:
     from tests.coslocal.conftest import signed_request
 
     too_many = {"Quiet": "true", "Object": [{"Key": f"k{i}"} for i in range(1001)]}
@@ -105,7 +135,9 @@ def test_delete_multiple_limits_and_md5(coslocal_srv: CoslocalServer, sdk: CosS3
         sdk.delete_objects(Bucket=bucket, Delete=too_many)
     assert exc.value.get_error_code() == "MalformedXML"
     body = b"<Delete><Object><Key>a</Key></Object></Delete>"
-    resp = signed_request(coslocal_srv, url_signer, "POST", bucket, params={"delete": ""}, data=body)
+    resp = signed_request(
+        coslocal_srv, url_signer, "POST", bucket, params={"delete": ""}, data=body
+    )
     assert resp.status_code == 400 and b"Content-MD5" in resp.content
 
 

@@ -24,9 +24,10 @@ def faults(coslocal_srv: CoslocalServer) -> Iterator[CoslocalServer]:
 
 
 def test_error_for_next_n_requests(faults: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
-    faults.set_faults(mode="error", status=503, code="SlowDown", count=2, method="PUT",
-                      path_prefix="/flaky")
-    sdk.get_object  # GETs are not matched
+    faults.set_faults(
+        mode="error", status=503, code="SlowDown", count=2, method="PUT", path_prefix="/flaky"
+    )
+    sdk.put_object(Bucket=bucket, Key="other", Body=b"x")  # another path: not matched
     for _ in range(2):
         with pytest.raises(CosServiceError) as exc:
             sdk.put_object(Bucket=bucket, Key="flaky", Body=b"x")
@@ -47,8 +48,9 @@ def test_sdk_retries_through_a_500(faults: CoslocalServer, bucket: str) -> None:
 
 def test_fraction_and_query_filter(faults: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
     upload_id = sdk.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
-    faults.set_faults(mode="error", status=500, code="InternalError", fraction=1.0,
-                      query_contains="partNumber")
+    faults.set_faults(
+        mode="error", status=500, code="InternalError", fraction=1.0, query_contains="partNumber"
+    )
     sdk.put_object(Bucket=bucket, Key="not-a-part", Body=b"x")  # no partNumber: unaffected
     for _ in range(3):
         with pytest.raises(CosServiceError):
@@ -84,8 +86,10 @@ def test_delay(faults: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
 
 def test_admin_endpoint_needs_the_key(faults: CoslocalServer) -> None:
     req = urllib.request.Request(
-        f"{faults.endpoint_url}/_coslocal/faults", data=json.dumps({"mode": "error"}).encode(),
-        method="POST", headers={"X-Coslocal-Key": "wrong"},
+        f"{faults.endpoint_url}/_coslocal/faults",
+        data=json.dumps({"mode": "error"}).encode(),
+        method="POST",
+        headers={"X-Coslocal-Key": "wrong"},
     )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req, timeout=5)
@@ -99,8 +103,9 @@ def test_admin_endpoint_needs_the_key(faults: CoslocalServer) -> None:
 
 
 def test_fault_flag_at_start_up(tmp_path) -> None:
-    spec = json.dumps({"mode": "error", "status": 503, "code": "SlowDown", "count": 1,
-                       "path_prefix": "/"})
+    spec = json.dumps(
+        {"mode": "error", "status": 503, "code": "SlowDown", "count": 1, "path_prefix": "/"}
+    )
     with CoslocalServer(tmp_path, extra_args=("--fault", spec)).start() as srv:
         client = sdk_client(srv)
         with pytest.raises(CosServiceError) as exc:

@@ -72,12 +72,16 @@ def test_upload_file_helper(sdk: CosS3Client, bucket: str, tmp_path) -> None:
         ([2, 3], "InvalidPart"),  # does not start at 1
     ],
 )
-def test_complete_part_list_errors(sdk: CosS3Client, bucket: str, parts_sent: list[int], code: str) -> None:
+def test_complete_part_list_errors(
+    sdk: CosS3Client, bucket: str, parts_sent: list[int], code: str
+) -> None:
     upload_id, done = _upload(sdk, bucket, "bad", [b"1" * MB, b"2" * MB, b"3"])
     by_number = {p["PartNumber"]: p for p in done}
     with pytest.raises(CosServiceError) as exc:
         sdk.complete_multipart_upload(
-            Bucket=bucket, Key="bad", UploadId=upload_id,
+            Bucket=bucket,
+            Key="bad",
+            UploadId=upload_id,
             MultipartUpload={"Part": [by_number[n] for n in parts_sent]},
         )
     assert (exc.value.get_status_code(), exc.value.get_error_code()) == (400, code)
@@ -124,7 +128,9 @@ def test_reupload_part_overwrites(sdk: CosS3Client, bucket: str) -> None:
     upload_id, _ = _upload(sdk, bucket, "re", [b"old"])
     resp = sdk.upload_part(Bucket=bucket, Key="re", Body=b"new", PartNumber=1, UploadId=upload_id)
     sdk.complete_multipart_upload(
-        Bucket=bucket, Key="re", UploadId=upload_id,
+        Bucket=bucket,
+        Key="re",
+        UploadId=upload_id,
         MultipartUpload={"Part": [{"PartNumber": 1, "ETag": resp["ETag"]}]},
     )
     assert sdk.get_object(Bucket=bucket, Key="re")["Body"].get_raw_stream().read() == b"new"
@@ -136,12 +142,20 @@ def test_upload_part_copy(sdk: CosS3Client, bucket: str) -> None:
     upload_id = sdk.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
     copy_source = {"Bucket": bucket, "Key": "src é", "Region": "ap-guangzhou"}
     first = sdk.upload_part_copy(
-        Bucket=bucket, Key="dst", PartNumber=1, UploadId=upload_id, CopySource=copy_source,
+        Bucket=bucket,
+        Key="dst",
+        PartNumber=1,
+        UploadId=upload_id,
+        CopySource=copy_source,
         CopySourceRange=f"bytes=0-{MB + 99}",
     )
     assert first["ETag"] == _etag(source[: MB + 100])
     second = sdk.upload_part_copy(
-        Bucket=bucket, Key="dst", PartNumber=2, UploadId=upload_id, CopySource=copy_source,
+        Bucket=bucket,
+        Key="dst",
+        PartNumber=2,
+        UploadId=upload_id,
+        CopySource=copy_source,
         CopySourceRange=f"bytes={MB + 100}-{len(source) - 1}",
     )
     whole = sdk.upload_part_copy(  # empty range header = whole object
@@ -149,12 +163,16 @@ def test_upload_part_copy(sdk: CosS3Client, bucket: str) -> None:
     )
     assert whole["ETag"] == _etag(source)
     sdk.complete_multipart_upload(
-        Bucket=bucket, Key="dst", UploadId=upload_id,
-        MultipartUpload={"Part": [
-            {"PartNumber": 1, "ETag": first["ETag"]},
-            {"PartNumber": 2, "ETag": second["ETag"]},
-            {"PartNumber": 3, "ETag": whole["ETag"]},
-        ]},
+        Bucket=bucket,
+        Key="dst",
+        UploadId=upload_id,
+        MultipartUpload={
+            "Part": [
+                {"PartNumber": 1, "ETag": first["ETag"]},
+                {"PartNumber": 2, "ETag": second["ETag"]},
+                {"PartNumber": 3, "ETag": whole["ETag"]},
+            ]
+        },
     )
     got = sdk.get_object(Bucket=bucket, Key="dst")["Body"].get_raw_stream().read()
     assert got == source + source
@@ -187,12 +205,17 @@ def test_list_multipart_uploads(sdk: CosS3Client, bucket: str) -> None:
 
 def test_multipart_keeps_initiate_metadata(sdk: CosS3Client, bucket: str) -> None:
     upload_id = sdk.create_multipart_upload(
-        Bucket=bucket, Key="m", ContentType="image/png", StorageClass="STANDARD_IA",
+        Bucket=bucket,
+        Key="m",
+        ContentType="image/png",
+        StorageClass="STANDARD_IA",
         Metadata={"x-cos-meta-origin": "mp"},
     )["UploadId"]
     resp = sdk.upload_part(Bucket=bucket, Key="m", Body=b"png", PartNumber=1, UploadId=upload_id)
     sdk.complete_multipart_upload(
-        Bucket=bucket, Key="m", UploadId=upload_id,
+        Bucket=bucket,
+        Key="m",
+        UploadId=upload_id,
         MultipartUpload={"Part": [{"PartNumber": 1, "ETag": resp["ETag"]}]},
     )
     head = sdk.head_object(Bucket=bucket, Key="m")

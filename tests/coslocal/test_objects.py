@@ -58,7 +58,9 @@ def test_odd_keys_round_trip(sdk: CosS3Client, bucket: str, key: str) -> None:
     assert not sdk.object_exists(Bucket=bucket, Key=key)
 
 
-def test_keys_never_become_paths(sdk: CosS3Client, bucket: str, coslocal_srv: CoslocalServer) -> None:
+def test_keys_never_become_paths(
+    sdk: CosS3Client, bucket: str, coslocal_srv: CoslocalServer
+) -> None:
     for key in ["../../../../tmp/coslocal-escape", "..%2F..%2Fx", "a\x00b", "/abs"]:
         sdk.put_object(Bucket=bucket, Key=key, Body=b"x")
     data = coslocal_srv.data_dir
@@ -222,11 +224,15 @@ def test_download_file_with_crc_check(sdk: CosS3Client, bucket: str, tmp_path) -
     assert dest.read_bytes() == body
 
 
-def test_request_id_and_canonical_header_names(coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str) -> None:
+def test_request_id_and_canonical_header_names(
+    coslocal_srv: CoslocalServer, sdk: CosS3Client, bucket: str
+) -> None:
     sdk.put_object(Bucket=bucket, Key="h", Body=b"x")
     head = sdk.head_object(Bucket=bucket, Key="h")
     assert {"ETag", "Content-Length", "Last-Modified", "x-cos-request-id"} <= set(head)
-    resp = requests.head(f"{coslocal_srv.endpoint_url}/h", headers={"Host": host_for(bucket)}, timeout=5)
+    resp = requests.head(
+        f"{coslocal_srv.endpoint_url}/h", headers={"Host": host_for(bucket)}, timeout=5
+    )
     assert resp.status_code == 403 and resp.content == b""
     assert resp.headers["x-cos-request-id"] and resp.headers["x-cos-trace-id"]
 

@@ -8,7 +8,9 @@ import pytest
 from qcloud_cos import CosS3Client, CosServiceError
 
 
-def _restore(sdk: CosS3Client, bucket: str, key: str, tier: str = "Expedited", days: int = 1) -> None:
+def _restore(
+    sdk: CosS3Client, bucket: str, key: str, tier: str = "Expedited", days: int = 1
+) -> None:
     sdk.restore_object(
         Bucket=bucket, Key=key, RestoreRequest={"Days": days, "CASJobParameters": {"Tier": tier}}
     )
@@ -32,11 +34,15 @@ def test_archive_restore_lifecycle(sdk: CosS3Client, bucket: str) -> None:
     head = sdk.head_object(Bucket=bucket, Key="cold")
     assert head["x-cos-restore"] == 'ongoing-request="true"'
     assert 'tier="expedited"' in head["x-cos-restore-status"]
-    assert sdk.list_objects(Bucket=bucket, Prefix="cold")["Contents"][0]["RestoreStatus"] == "ONGOING"
+    assert (
+        sdk.list_objects(Bucket=bucket, Prefix="cold")["Contents"][0]["RestoreStatus"] == "ONGOING"
+    )
     with pytest.raises(CosServiceError) as exc:
         _restore(sdk, bucket, "cold")
     assert (exc.value.get_status_code(), exc.value.get_error_code()) == (
-        409, "RestoreAlreadyInProgress")
+        409,
+        "RestoreAlreadyInProgress",
+    )
     with pytest.raises(CosServiceError):
         sdk.get_object(Bucket=bucket, Key="cold")
 
@@ -65,7 +71,9 @@ def test_restore_tiers_and_non_archive(sdk: CosS3Client, bucket: str) -> None:
     with pytest.raises(CosServiceError) as exc:
         _restore(sdk, bucket, "warm")
     assert (exc.value.get_status_code(), exc.value.get_error_code()) == (
-        405, "RestoreNonArchiveObject")
+        405,
+        "RestoreNonArchiveObject",
+    )
     with pytest.raises(CosServiceError) as exc:
         _restore(sdk, bucket, "missing")
     assert exc.value.get_status_code() == 404

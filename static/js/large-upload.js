@@ -1,0 +1,117 @@
+// Large uploads in chunks (jobs area, issue 6). upload.js calls
+//   window.cosConsoleLargeUpload(file, {bucket, key, onProgress(fraction), onDone(), onError(message)})
+// for files above CONSOLE_DIRECT_UPLOAD_MAX_BYTES. The server keeps the chunks on disk and tells us
+// how many it has, so after a reload, a network drop or a new login the user picks the same file
+// again and only the missing chunks are sent. A worker then uploads the file to COS.
+(function () {
+  "use strict";
+
+  const RETRIES = 5;
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  async function call(method, url, body, headers) {
+    const response = await fetch(url, {
+      method: method,
+      body: body,
+      headers: Object.assign({"X-CSRFToken": csrfToken()}, headers || {}),
+      credentials: "same-origin",
+      redirect: "manual",
+    });
+    if (response.type === "opaqueredirect" || response.status === 401) {
+      const expired = new Error(
+        "Your session expired: log in again and pick the same file to resume the upload.");
+      expired.final = true;
+      throw expired;
+    }
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      const error = new Error(data.error || "Upload failed (HTTP " + response.status + ").");
+      error.status = response.status;
+      error.final = response.status < 500;
+      throw error;
+    }
+    return data;
+  }
+
+  // Retry transient failures (network drops, 5xx) with backoff; 4xx answers are final.
+  async function withRetries(fn) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (error.final || attempt >= RETRIES) throw error;
+        await sleep(Math.min(8000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
+  async function sendChunks(file, state, onProgress) {
+    const chunkSize = state.chunk_size;
+    while (state.received < state.chunks) {
+      const index = state.received;
+      const blob = file.slice(index * chunkSize, Math.min(file.size, (index + 1) * chunkSize));
+      const url = "/uploads/" + state.job_id + "/chunks/" + index;
+      try {
+        state = await withRetries(function () {
+          return call("PUT", url, blob, {"Content-Type": "application/octet-stream"});
+        });
+      } catch (error) {
+        if (error.status !== 409) throw error;
+        // Out of step with the server (another tab, a lost response): ask where it stands.
+        state = await call("GET", "/uploads/" + state.job_id + "/");
+        if (state.terminal || state.state !== "pending") return state;
+      }
+      onProgress(0.9 * state.received / state.chunks);
+    }
+    return state;
+  }
+
+  async function waitForJob(state, onProgress) {
+    while (!state.terminal) {
+      await sleep(1000);
+      state = await withRetries(function () { return call("GET", "/uploads/" + state.job_id + "/"); });
+      if (state.bytes_total && state.state === "running") {
+        onProgress(0.9 + 0.1 * state.bytes_done / state.bytes_total);
+      }
+    }
+    return state;
+  }
+
+  async function upload(file, options) {
+    const onProgress = options.onProgress || function () {};
+    const form = new FormData();
+    form.append("key", options.key);
+    form.append("size", String(file.size));
+    form.append("fingerprint", [file.name, file.size, file.lastModified].join(":"));
+    let state = await withRetries(function () {
+      return call("POST", "/b/" + encodeURIComponent(options.bucket) + "/large-upload/", form);
+    });
+    document.body.dispatchEvent(new Event("cos-job-started"));
+    onProgress(0.9 * state.received / state.chunks);
+    state = await sendChunks(file, state, onProgress);
+    state = await waitForJob(state, onProgress);
+    if (state.state !== "succeeded") {
+      throw new Error(state.error || "The upload ended: " + state.state + ".");
+    }
+    onProgress(1);
+  }
+
+  window.cosConsoleLargeUpload = function (file, options) {
+    upload(file, options).then(
+      function () { if (options.onDone) options.onDone(); },
+      function (error) { if (options.onError) options.onError(error.message || String(error)); }
+    );
+  };
+})();

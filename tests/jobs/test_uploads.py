@@ -1,0 +1,73 @@
+"""Large uploads end to end: chunks through the web endpoint, a real worker uploads to coslocal."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.urls import reverse
+
+from objects_app.cos.crc64 import crc64
+from objects_app.models import Job, JobState
+from tests.jobs.conftest import wait_for, wait_for_job
+
+pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("console_cos")]
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def send_file(client, bucket: str, key: str, data: bytes, chunk: int) -> int:  # type: ignore[no-untyped-def]
+    """What large-upload.js does: start, then PUT every chunk in order."""
+    url = reverse("objects:upload-start", args=[bucket])
+    state = client.post(url, {"key": key, "size": len(data), "fingerprint": "t:1"}).json()
+    for index in range(state["received"], state["chunks"]):
+        piece = data[index * chunk : (index + 1) * chunk]
+        url = reverse("objects:upload-chunk", args=[state["job_id"], index])
+        response = client.generic("PUT", url, piece, content_type="application/octet-stream")
+        assert response.status_code == 200, response.content
+    return int(state["job_id"])
+
+
+def no_multipart_uploads(cos_client, bucket: str, key: str) -> bool:  # type: ignore[no-untyped-def]
+    return not [u for u in cos_client.iter_multipart_uploads(Bucket=bucket) if u["Key"] == key]
+
+
+def test_chunked_upload_becomes_a_verified_object_and_staging_is_removed(
+    client, alice, cos_client, new_bucket, job_settings, start_worker
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 12345)  # 4 chunks, 4 multipart parts of 1 MB
+    start_worker()
+    client.force_login(alice)
+    job_id = send_file(client, new_bucket, "big/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES)
+
+    job = wait_for_job(job_id)
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert job.bytes_done == job.bytes_total == len(data)
+    head = cos_client.head_object(Bucket=new_bucket, Key="big/file.bin")
+    assert int(head["x-cos-hash-crc64ecma"]) == crc64(data) == int(job.result["crc64"])
+    body = cos_client.get_object(Bucket=new_bucket, Key="big/file.bin")["Body"].read_all()
+    assert body == data
+    assert not (job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
+    assert no_multipart_uploads(cos_client, new_bucket, "big/file.bin")
+
+
+def test_cancel_mid_upload_aborts_the_multipart_upload(
+    client, alice, cos_client, coslocal, new_bucket, job_settings, start_worker
+) -> None:
+    data = os.urandom(8 * 1024 * 1024)
+    start_worker(CONSOLE_UPLOAD_THREADS="2")
+    client.force_login(alice)
+    coslocal.set_faults(mode="delay", delay=0.5, fraction=1.0, method="PUT",
+                        query_contains="partNumber")  # fmt: skip
+    try:
+        job_id = send_file(client, new_bucket, "c/file.bin", data, 1024 * 1024)
+        wait_for(lambda: Job.objects.get(pk=job_id).bytes_done > 0, 30, "the first parts")
+        response = client.post(reverse("objects:job-cancel", args=[job_id]), **HTMX)
+        assert response.status_code == 200
+        staging = job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}"
+        wait_for(lambda: not staging.exists(), 30, "staging removal")
+        wait_for(lambda: no_multipart_uploads(cos_client, new_bucket, "c/file.bin"), 30, "abort")
+    finally:
+        coslocal.clear_faults()
+    assert Job.objects.get(pk=job_id).state == JobState.CANCELLED
+    assert not cos_client.object_exists(Bucket=new_bucket, Key="c/file.bin")
