@@ -17,28 +17,33 @@ app.autodiscover_tasks()
 def _survive_broker_restarts() -> None:
     """Keep the worker alive when Redis restarts while it holds unacked (acks_late) messages.
 
-    On connection loss kombu closes the channel and tries to push unacked messages back, over the
-    connection that just died; the AttributeError that raises is not a "connection error", so it
-    escapes and stops the whole worker (see celery/kombu#970, #582). The messages stay in Redis's
-    unacked hash (restored after visibility_timeout) and the jobs sweep re-enqueues their jobs
-    sooner, so giving up the restore is safe; dying is not.
+    On connection loss kombu closes the channel and pushes unacked messages back over the
+    connection that just died, and acks that finish after the reconnect still go to the dead
+    channel. The AttributeError either raises is not a "connection error", so it escapes and stops
+    the whole worker (celery/kombu#970, #582 show the same failure). Those messages stay in Redis's
+    unacked hash (restored after visibility_timeout; a redelivered job task is a no-op), and the
+    jobs sweep re-enqueues their jobs sooner, so giving up is safe; dying is not.
     """
     from kombu.transport import redis as kombu_redis
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    original = kombu_redis.QoS.restore_unacked
-    if getattr(original, "_console_guard", False):
-        return
+    def guarded(original: Any) -> Any:
+        if getattr(original, "_console_guard", False):
+            return original
 
-    def restore_unacked(self: Any, client: Any = None) -> Any:
-        try:
-            return original(self, client)
-        except (AttributeError, RedisConnectionError) as exc:
-            logging.getLogger(__name__).warning("broker gone, unacked messages left: %r", exc)
-            return None
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(self, *args, **kwargs)
+            except (AttributeError, RedisConnectionError) as exc:
+                log = logging.getLogger(__name__)
+                log.warning("broker connection gone during %s: %r", original.__name__, exc)
+                return None
 
-    restore_unacked._console_guard = True  # type: ignore[attr-defined]
-    kombu_redis.QoS.restore_unacked = restore_unacked
+        method._console_guard = True  # type: ignore[attr-defined]
+        return method
+
+    for name in ("restore_unacked", "ack", "reject"):
+        setattr(kombu_redis.QoS, name, guarded(getattr(kombu_redis.QoS, name)))
 
 
 _survive_broker_restarts()

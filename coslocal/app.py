@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from coslocal import acl
+from coslocal import acl, restore
 from coslocal.auth import Identity, SignedRequest, authenticate
 from coslocal.config import Config
 from coslocal.errors import CosError, access_denied
 from coslocal.faults import ConnectionAborted, Faults, apply
 from coslocal.handlers import ROUTES, Context
-from coslocal.http import MAX_KEY_BYTES, Request, Response, xml_response
+from coslocal.http import MAX_KEY_BYTES, Request, Response, new_request_id, xml_response
 from coslocal.store import Store
 from coslocal.xmlout import document
 
@@ -26,6 +27,32 @@ STATUS_TEXT = {
     503: "Service Unavailable",
 }  # fmt: skip
 ADMIN_PREFIX = "/_coslocal/"
+# COS subresources coslocal does not implement: answered 501 instead of falling through to a
+# plain GET/PUT of the bucket or object (a GET ?cors must not return a listing).
+UNSUPPORTED = frozenset(
+    [
+        "accelerate",
+        "append",
+        "cors",
+        "domain",
+        "encryption",
+        "intelligenttiering",
+        "inventory",
+        "lifecycle",
+        "logging",
+        "notification",
+        "object-lock",
+        "origin",
+        "policy",
+        "referer",
+        "replication",
+        "select",
+        "symlink",
+        "tagging",
+        "website",
+        "worm",
+    ]
+)
 
 
 class CosApp:
@@ -38,19 +65,22 @@ class CosApp:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         req: Request | None = None
+        fallback_id = new_request_id()  # for requests too broken to parse
         try:
             req = Request.from_environ(environ)
             resp = self._handle(req)
         except ConnectionAborted:
             raise
         except CosError as err:
-            resp = self._error(err, req)
+            resp = self._error(err, req, fallback_id)
         except Exception:
             log.exception("internal error")
             resp = self._error(
-                CosError(500, "InternalError", "We encountered an internal error."), req
+                CosError(500, "InternalError", "We encountered an internal error."),
+                req,
+                fallback_id,
             )
-        request_id = req.request_id if req else "unknown"
+        request_id = req.request_id if req else fallback_id
         headers = [*resp.headers, ("x-cos-request-id", request_id)]
         start_response(f"{resp.status} {STATUS_TEXT.get(resp.status, 'Unknown')}", headers)
         if isinstance(resp.body, bytes):
@@ -72,6 +102,10 @@ class CosApp:
 
     def _route(self, req: Request, identity: Identity) -> Response:
         level = "service" if req.bucket is None else ("object" if req.key else "bucket")
+        unsupported = UNSUPPORTED.intersection(req.query)
+        if unsupported and level != "service":
+            name = sorted(unsupported)[0]
+            raise CosError(501, "NotImplemented", f"coslocal does not implement ?{name}.")
         for route in ROUTES:
             if route.level == level and route.method == req.method and route.accepts(req):
                 ctx = Context(self.config, self.store, req, identity)
@@ -80,8 +114,8 @@ class CosApp:
                 return route.handler(ctx)
         raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
 
-    def _error(self, err: CosError, req: Request | None) -> Response:
-        request_id = req.request_id if req else "unknown"
+    def _error(self, err: CosError, req: Request | None, fallback_id: str) -> Response:
+        request_id = req.request_id if req else fallback_id
         resource = "/"
         if req is not None:
             host = req.headers.get("host", "")
@@ -94,6 +128,8 @@ class CosApp:
             ("TraceId", request_id),
         ]
         children += list(err.extra.items())
+        if req is not None:
+            _drain_small_body(req)
         resp = xml_response(document("Error", children), err.status)
         if req is not None and req.method == "HEAD":
             resp.body = b""  # HEAD errors carry no body (gunicorn drops it anyway)
@@ -104,10 +140,12 @@ class CosApp:
         sub = req.path[len(ADMIN_PREFIX) :]
         if sub == "health" and req.method in ("GET", "HEAD"):
             return Response(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok")
-        if sub != "faults":
+        if sub not in ("faults", "clock"):
             raise CosError(404, "NoSuchResource", "Unknown admin endpoint.")
         if req.headers.get("x-coslocal-key") != self.config.secret_key:
             raise access_denied("The admin endpoints need X-Coslocal-Key.")
+        if sub == "clock":
+            return self._clock(req)
         if req.method == "POST":
             try:
                 self.faults.set(json.loads(req.read_body() or b"{}"))
@@ -117,10 +155,44 @@ class CosApp:
             self.faults.clear()
         elif req.method != "GET":
             raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
-        body = json.dumps(self.faults.state()).encode()
-        return Response(
-            200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
-        )
+        return _json(self.faults.state())
+
+    def _clock(self, req: Request) -> Response:
+        """Test hook: move the restore clock forward so restore states need no sleeping."""
+        if req.method == "POST":
+            try:
+                restore.advance_clock(float(json.loads(req.read_body() or b"{}")["advance"]))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise CosError(400, "InvalidArgument", f"Bad clock request: {exc}") from exc
+        elif req.method != "GET":
+            raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
+        return _json({"offset": restore.now() - time.time()})
+
+
+def _json(data: Any) -> Response:
+    body = json.dumps(data).encode()
+    return Response(
+        200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+    )
+
+
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def _drain_small_body(req: Request) -> None:
+    """Read and drop an unread request body of up to 16 MiB before answering an error.
+
+    gunicorn drains at most 64 KiB itself and otherwise closes the connection after the response
+    (while it announced keep-alive), so a client reusing it would see a reset. COS keeps such
+    connections open; larger bodies are still left to gunicorn to cut off.
+    """
+    reader = getattr(req.environ.get("wsgi.input"), "reader", None)
+    remaining = getattr(reader, "length", None)
+    if type(reader).__name__ != "LengthReader" or not isinstance(remaining, int):
+        return
+    if 0 < remaining <= DRAIN_LIMIT:
+        for _ in req.read_chunks(remaining):
+            pass
 
 
 def _check_key(key: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
@@ -99,8 +99,12 @@ class Request:
     def has(self, name: str) -> bool:
         return name in self.query
 
-    def read_chunks(self, limit: int | None = None) -> Iterable[bytes]:
+    def read_chunks(self, limit: int | None = None) -> Generator[bytes | bytearray, None, None]:
         """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue)."""
+        direct = _direct_body(self.environ, limit)
+        if direct is not None:
+            yield from direct
+            return
         stream = self.environ["wsgi.input"]
         remaining = limit
         while remaining is None or remaining > 0:
@@ -128,6 +132,69 @@ class Request:
             return int(value)
         except ValueError:
             raise CosError(400, "InvalidArgument", "Invalid Content-Length.") from None
+
+
+def _direct_body(environ: dict[str, Any], limit: int | None) -> Iterable[bytes | bytearray] | None:
+    """Fast path for a Content-Length body: recv_into straight from the socket.
+
+    gunicorn's body reader copies every byte through two BytesIO buffers while holding the GIL,
+    which costs about half the PUT throughput next to the MD5 thread. For a plain Content-Length
+    body that nothing has read yet we take gunicorn's read-ahead, read the rest ourselves and
+    mark its reader as drained. Anything unexpected (chunked body, other reader types, a gunicorn
+    that changed its internals) falls back to wsgi.input.
+    """
+    body = environ.get("wsgi.input")
+    reader = getattr(body, "reader", None)
+    unreader = getattr(reader, "unreader", None)
+    sock = getattr(unreader, "sock", None)
+    length = getattr(reader, "length", None)
+    buf = getattr(body, "buf", None)
+    if (
+        type(reader).__name__ != "LengthReader"
+        or sock is None
+        or not isinstance(length, int)
+        or buf is None
+        or buf.getbuffer().nbytes
+        or not hasattr(unreader, "take_buffered")
+        or limit != length
+    ):
+        return None
+    return _recv_body(sock, reader, unreader, length)
+
+
+def _recv_body(sock: Any, reader: Any, unreader: Any, length: int) -> Iterator[bytes | bytearray]:
+    # gunicorn must not read this body again; if we stop early (an error mid-body), the finally
+    # hands the unread rest back so gunicorn drains it before the next keep-alive request.
+    reader.length = 0
+    ahead = unreader.take_buffered()
+    if len(ahead) > length:  # pipelined bytes of the next request: give them back
+        unreader.unread(ahead[length:])
+        ahead = ahead[:length]
+    remaining = length - len(ahead)
+    try:
+        if ahead:
+            yield ahead
+        while remaining > 0:
+            chunk = bytearray(min(READ_CHUNK, remaining))
+            got = _recv_exactly(sock, chunk)
+            remaining -= got
+            if got:
+                # a fresh bytearray per chunk, handed over without another copy
+                yield chunk if got == len(chunk) else chunk[:got]
+            if got < len(chunk):
+                remaining = 0  # the client went away: the caller sees a short body
+    finally:
+        reader.length = remaining
+
+
+def _recv_exactly(sock: Any, chunk: bytearray) -> int:
+    view, got = memoryview(chunk), 0
+    while got < len(chunk):
+        n = sock.recv_into(view[got:], len(chunk) - got)
+        if not n:
+            break
+        got += n
+    return got
 
 
 @dataclass

@@ -16,20 +16,36 @@ from coslocal.errors import CosError
 from coslocal.http import http_date
 
 ARCHIVE_CLASSES = {"ARCHIVE", "DEEP_ARCHIVE"}
+_clock_offset = 0.0  # test hook: POST /_coslocal/clock moves restore time forward
+
+
+def now() -> float:
+    """The restore clock: wall time plus any offset a test asked for."""
+    return time.time() + _clock_offset
+
+
+def advance_clock(seconds: float) -> float:
+    global _clock_offset
+    if seconds < 0:
+        raise ValueError("the restore clock only moves forward")
+    _clock_offset += seconds
+    return _clock_offset
+
+
 TIERS = {
     "ARCHIVE": {"Expedited", "Standard", "Bulk"},
     "DEEP_ARCHIVE": {"Standard", "Bulk"},
 }
 
 
-def state(restore: dict[str, Any] | None, now: float | None = None) -> str:
+def state(restore: dict[str, Any] | None, at: float | None = None) -> str:
     """'none' | 'ongoing' | 'done' | 'expired'."""
     if not restore:
         return "none"
-    now = time.time() if now is None else now
-    if now < restore["ready"]:
+    t = now() if at is None else at
+    if t < restore["ready"]:
         return "ongoing"
-    if now < restore["expires"]:
+    if t < restore["expires"]:
         return "done"
     return "expired"
 
@@ -76,16 +92,16 @@ def request_restore(
         raise CosError(400, "InvalidArgument", f"Tier {tier} is not allowed for {storage_class}.")
     if days < 1:
         raise CosError(400, "InvalidArgument", "Days must be a positive integer.")
-    now = time.time()
-    current = state(restore, now)
+    t = now()
+    current = state(restore, t)
     if current == "ongoing":
         raise CosError(409, "RestoreAlreadyInProgress", "Object restore is already in progress.")
     if current == "done":
         assert restore is not None
-        return 200, {**restore, "expires": now + days * config.day_seconds}
-    ready = now + config.restore_seconds
+        return 200, {**restore, "expires": t + days * config.day_seconds}
+    ready = t + config.restore_seconds
     record = {
-        "requested": now,
+        "requested": t,
         "ready": ready,
         "expires": ready + days * config.day_seconds,
         "tier": tier,

@@ -41,6 +41,9 @@ class _Embedded(BaseApplication):  # type: ignore[misc]
             "proc_name": "coslocal",
             "limit_request_line": 16384,
             "limit_request_field_size": 16384,
+            # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default; several
+            # coslocal servers (tests, `make run`) would fight over that one path.
+            "control_socket_disable": True,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)

@@ -122,10 +122,10 @@ class CoslocalServer:
             self.proc.kill()
             self.proc.wait()
 
-    def _admin(self, method: str, body: Any = None) -> dict[str, Any]:
+    def _admin(self, method: str, body: Any = None, path: str = "faults") -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            f"{self.endpoint_url}/_coslocal/faults",
+            f"{self.endpoint_url}/_coslocal/{path}",
             data=data,
             method=method,
             headers={"X-Coslocal-Key": self.secret_key, "Content-Type": "application/json"},
@@ -141,6 +141,10 @@ class CoslocalServer:
 
     def fault_state(self) -> dict[str, Any]:
         return self._admin("GET")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's restore clock forward (restores finish / expire without sleeping)."""
+        self._admin("POST", {"advance": seconds}, path="clock")
 
     def __enter__(self) -> CoslocalServer:
         if self.proc is None:

@@ -87,7 +87,7 @@ class DeleteForm(ObjectForm):
 class UploadForm(forms.Form):
     """One file per request (so the browser can show progress per file)."""
 
-    prefix = forms.CharField(required=False, strip=False)
+    prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
     relpath = forms.CharField(strip=False)
     file = forms.FileField(allow_empty_file=True)
 
@@ -114,7 +114,7 @@ class UploadForm(forms.Form):
 
 
 class FolderForm(forms.Form):
-    prefix = forms.CharField(required=False, strip=False)
+    prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
     name = forms.CharField(max_length=255)
 
     def clean_prefix(self) -> str:
@@ -130,7 +130,7 @@ class FolderForm(forms.Form):
 class BulkDeleteForm(forms.Form):
     """Django admin's action shape: checked keys, then a confirmed second POST."""
 
-    prefix = forms.CharField(required=False, strip=False)
+    prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
     selected = forms.MultipleChoiceField(required=False)
     confirmed = forms.BooleanField(required=False)
 
@@ -221,6 +221,11 @@ class MetadataForm(ObjectForm):
 
 class StorageClassForm(ObjectForm):
     storage_class = forms.ChoiceField(choices=[(c, c) for c in STORAGE_CLASSES])
+
+
+class RestoreForm(ObjectForm):
+    days = forms.IntegerField(min_value=1, max_value=365, initial=1)
+    tier = forms.ChoiceField(choices=[(t, t) for t in ("Expedited", "Standard", "Bulk")])
 
 
 class AuditFilterForm(forms.Form):

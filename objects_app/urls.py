@@ -1,7 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, jobs, objects
-from objects_app.views import deletes, uploads  # jobs area (issue 6)
+from objects_app.views import audit, browse, deletes, jobs, objects, uploads
 
 app_name = "objects"
 
@@ -23,6 +22,7 @@ urlpatterns = [
     path(
         "b/<slug:bucket>/storage-class/", objects.object_storage_class, name="object-storage-class"
     ),
+    path("b/<slug:bucket>/restore/", objects.object_restore, name="object-restore"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---
@@ -33,6 +33,9 @@ urlpatterns = [
     path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job-retry"),
     path("b/<slug:bucket>/job-notices/", jobs.job_notices, name="job-notices"),
     path("b/<slug:bucket>/batch-delete/", deletes.delete_plan, name="delete-plan"),
+    path(
+        "b/<slug:bucket>/batch-delete-selected/", deletes.delete_selection, name="delete-selection"
+    ),
     path("jobs/<int:job_id>/confirm-delete/", deletes.delete_confirm, name="delete-confirm"),
     path("b/<slug:bucket>/large-upload/", uploads.upload_start, name="upload-start"),
     path("uploads/<int:job_id>/", uploads.upload_status, name="upload-status"),

@@ -48,6 +48,7 @@ def stack_env() -> tuple[dict[str, str], bool]:
     use_coslocal = not env.get("COS_SECRET_ID")
     if use_coslocal:
         secret = _coslocal_secret()
+        region = env.setdefault("COS_REGION", "ap-guangzhou")
         env.update(
             COSLOCAL_SECRET_ID=COSLOCAL_SECRET_ID,
             COSLOCAL_SECRET_KEY=secret,
@@ -57,6 +58,8 @@ def stack_env() -> tuple[dict[str, str], bool]:
             COS_PORT=env["COSLOCAL_PORT"],
             COS_SCHEME="http",
             CONSOLE_SEED_DEMO="true",
+            # Browsers resolve *.localhost to loopback: share links reach coslocal by bucket host.
+            COS_PUBLIC_ENDPOINT=f"cos.{region}.localhost:{env['COSLOCAL_PORT']}",
         )
         env.setdefault("COSLOCAL_RESTORE_SECONDS", "60")
     return env, use_coslocal

@@ -91,8 +91,9 @@ def receive_body(ctx: Context, max_size: int = MAX_PUT) -> BlobWriter:
         raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size.")
     expected_md5 = _md5_header(ctx)
     writer = ctx.store.blob_dir.writer()
+    chunks = ctx.req.read_chunks(length)
     try:
-        for chunk in ctx.req.read_chunks(length):
+        for chunk in chunks:
             writer.write(chunk)
             if writer.size > max_size:
                 raise CosError(
@@ -106,6 +107,7 @@ def receive_body(ctx: Context, max_size: int = MAX_PUT) -> BlobWriter:
             raise CosError(400, "BadDigest", "The Content-MD5 you specified did not match.")
         writer.finish()
     except BaseException:
+        chunks.close()  # lets the reader hand any unread body back to gunicorn for draining
         writer.abort()
         raise
     return writer

@@ -50,12 +50,21 @@ def put_object(ctx: Context) -> Response:
     )
     if not writer.size:
         ctx.store.blob_dir.unlink([writer.blob_id])  # empty objects need no file
-    obj = ctx.store.put_object(ctx.bucket, ctx.key, new)
+    obj = _commit(ctx, new, writer.blob_id)
     resp = empty_response().header("ETag", obj.etag)
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
     if obj.version_id != "null":
         resp.header("x-cos-version-id", obj.version_id)
     return resp
+
+
+def _commit(ctx: Context, new: NewObject, blob_id: str) -> ObjectVersion:
+    """Insert the version row; if that fails the fresh blob is removed at once (not at restart)."""
+    try:
+        return ctx.store.put_object(ctx.bucket, ctx.key, new)
+    except BaseException:
+        ctx.store.blob_dir.unlink([blob_id])
+        raise
 
 
 def _lookup(ctx: Context) -> ObjectVersion:
@@ -97,6 +106,15 @@ def _apply_overrides(ctx: Context, headers: list[tuple[str, str]]) -> list[tuple
 
 
 def get_object(ctx: Context) -> Response:
+    try:
+        return _get_object(ctx)
+    except FileNotFoundError:
+        # An overwrite committed and unlinked the old blob between our row read and open():
+        # the new row is there now, so one retry serves it.
+        return _get_object(ctx)
+
+
+def _get_object(ctx: Context) -> Response:
     obj = _lookup(ctx)
     require_readable(obj)
     status = check_conditions(ctx.req.headers, obj)
@@ -236,7 +254,7 @@ def copy_object(ctx: Context) -> Response:
     new = NewObject(
         src.size, src.etag, writer.crc64, blobs, meta, storage_class(headers), policy, time.time()
     )
-    obj = ctx.store.put_object(ctx.bucket, ctx.key, new)
+    obj = _commit(ctx, new, writer.blob_id)
     children: list[Node] = [
         ("ETag", obj.etag),
         ("CRC64", obj.crc64 or "0"),

@@ -16,6 +16,7 @@ from fastcrc import crc64
 
 CHUNK = 1 << 20
 QUEUE_CHUNKS = 8  # bounded: at most ~8 MiB of body waits for the hasher per upload
+FLUSH_EVERY = 64 << 20  # start writing back every 64 MiB so the final fsync has little left
 
 
 def new_blob_id() -> str:
@@ -61,6 +62,8 @@ class BlobWriter:
     MD5 is the slowest step (~0.5 GB/s, and it is inherently sequential), so from the second chunk
     on hashing runs on a helper thread while the request thread keeps receiving and writing:
     hashlib and fastcrc release the GIL on large buffers, so the two overlap on separate cores.
+    Large bodies also get an fdatasync() every 64 MiB on a third thread, so the disk writes back
+    while the body still arrives instead of all at once in the final fsync().
     """
 
     def __init__(self, blob_dir: BlobDir) -> None:
@@ -72,16 +75,22 @@ class BlobWriter:
         self._crc: int | None = None
         self.size = 0
         self.done = False
-        self._queue: queue.Queue[bytes | None] | None = None
+        self._queue: queue.Queue[bytes | bytearray | None] | None = None
         self._hasher: threading.Thread | None = None
         self._chunks = 0
+        self._flushed_at = 0
+        self._flusher: threading.Thread | None = None
+        self._flush_wanted = threading.Event()
+        self._closing = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
             view = view[n:]
         self.size += len(data)
+        if self.size - self._flushed_at >= FLUSH_EVERY:
+            self._request_flush()
         self._chunks += 1
         if self._chunks == 1:
             self._hash(data)
@@ -92,7 +101,29 @@ class BlobWriter:
             self._hasher.start()
         self._queue.put(data)
 
-    def _hash(self, data: bytes) -> None:
+    def _request_flush(self) -> None:
+        self._flushed_at = self.size
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
+            self._flusher.start()
+        self._flush_wanted.set()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            if self._closing:
+                return
+            os.fdatasync(self.fd)
+
+    def _stop_flusher(self) -> None:
+        if self._flusher is not None:
+            self._closing = True
+            self._flush_wanted.set()
+            self._flusher.join()
+            self._flusher = None
+
+    def _hash(self, data: bytes | bytearray) -> None:
         self._md5.update(data)
         self._crc = crc64.xz(data, self._crc)
 
@@ -121,6 +152,7 @@ class BlobWriter:
     def finish(self) -> str:
         """fsync and move into blobs/; still invisible until a row references it."""
         self._drain()
+        self._stop_flusher()
         os.fsync(self.fd)
         os.close(self.fd)
         final = self.dir.path(self.blob_id)
@@ -131,6 +163,7 @@ class BlobWriter:
 
     def abort(self) -> None:
         self._drain()
+        self._stop_flusher()
         if not self.done:
             with contextlib.suppress(OSError):
                 os.close(self.fd)

@@ -9,6 +9,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +30,20 @@ def new_version_id() -> str:
     return base64.b64encode(raw).decode().rstrip("=")
 
 
+EMPTY_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"'
+EMPTY_HEADERS = json.dumps({"Content-Type": "application/octet-stream"})
+DEFAULT_ACL = json.dumps({"canned": "default"})
+
+
 @dataclass
 class DeleteResult:
     version_id: str | None = None
     delete_marker: bool = False
+
+
+def _exists(conn: sqlite3.Connection, bucket: str, key: str) -> bool:
+    sql = "SELECT 1 FROM versions WHERE bucket=? AND key=? LIMIT 1"
+    return conn.execute(sql, (bucket, key)).fetchone() is not None
 
 
 def _blob_ids(rows: list[sqlite3.Row]) -> list[str]:
@@ -56,6 +67,53 @@ class ObjectOps:
             row = conn.execute("SELECT * FROM versions WHERE id=?", (row_id,)).fetchone()
         self.blob_dir.unlink(doomed)
         return ObjectVersion.from_row(row)
+
+    def put_objects_bulk(
+        self, bucket: str, keys: Iterable[str], *, body_size: int = 0, batch: int = 50_000
+    ) -> int:
+        """Seed many zero-byte objects fast (benchmarks, demos): one transaction per batch.
+
+        Existing keys are replaced as by PUT on an unversioned bucket. Only empty bodies are
+        supported, so no blob files are involved.
+        """
+        if body_size != 0:
+            raise ValueError("put_objects_bulk writes zero-byte objects only")
+        total, pending = 0, []
+        for key in keys:
+            pending.append(key)
+            if len(pending) >= batch:
+                total += self._bulk_batch(bucket, pending)
+                pending = []
+        if pending:
+            total += self._bulk_batch(bucket, pending)
+        return total
+
+    def _bulk_batch(self, bucket: str, keys: list[str]) -> int:
+        now = time.time()
+        with self.db.write() as conn:
+            if self.get_bucket(bucket, conn).versioning == "Enabled":
+                raise ValueError("put_objects_bulk needs a bucket without versioning")
+            # Only keys that already exist need the replace dance; fresh prefixes skip it.
+            pairs = [(bucket, k) for k in keys if _exists(conn, bucket, k)]
+            rows = [
+                r
+                for p in pairs
+                for r in conn.execute("SELECT blobs FROM versions WHERE bucket=? AND key=?", p)
+            ]
+            doomed = _blob_ids(rows)
+            conn.executemany(
+                "DELETE FROM versions WHERE bucket=? AND key=? AND version_id='null'", pairs
+            )
+            conn.executemany(
+                "UPDATE versions SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", pairs
+            )
+            conn.executemany(
+                "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag,"
+                " crc64, mtime, headers, acl) VALUES (?, ?, 'null', 1, 0, 0, ?, '0', ?, ?, ?)",
+                [(bucket, k, EMPTY_ETAG, now, EMPTY_HEADERS, DEFAULT_ACL) for k in keys],
+            )
+        self.blob_dir.unlink(doomed)
+        return len(keys)
 
     def _retire_current(
         self, conn: sqlite3.Connection, bucket: str, key: str, versioning: str

@@ -211,6 +211,17 @@ def object_storage_class_change(*, user: Any, bucket: str, key: str, storage_cla
         draft.took(response)
 
 
+def object_restore(*, user: Any, bucket: str, key: str, days: int, tier: str) -> None:
+    """Ask COS for a temporary readable copy of an ARCHIVE/DEEP_ARCHIVE object."""
+    with audited(user=user, action="object.restore", bucket=bucket, key=key) as draft:
+        draft.detail = f"{days} day(s), tier {tier}"
+        get_cos_client().restore_object(
+            Bucket=bucket,
+            Key=key,
+            RestoreRequest={"Days": days, "CASJobParameters": {"Tier": tier}},
+        )
+
+
 def object_share(*, user: Any, bucket: str, key: str, version_id: str, expires: int) -> str:
     """A presigned GET URL; recorded because it hands the object to whoever holds the link."""
     with audited(

@@ -14,7 +14,7 @@ import math
 import shutil
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -41,13 +41,19 @@ BLOCK = 1024 * 1024
 HEARTBEAT_EVERY = 0.5  # seconds between progress writes during the COS upload
 
 
+class Readable(Protocol):
+    """A request body (Django's HttpRequest reads the WSGI input stream)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class JobStopped(Exception):
     """Raised from the progress callback to stop an upload whose job was cancelled."""
 
 
 def validate_key(key: str) -> str:
-    if not key or key.endswith("/"):
-        raise ObjectsError("Give the object a name (a key that does not end in /).")
+    if not key or key.endswith("/") or key.startswith("/"):
+        raise ObjectsError("Give the object a name (a key that neither starts nor ends with /).")
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise ObjectsError(f"The key is longer than COS's limit of {MAX_KEY_BYTES} bytes.")
     if any(ord(c) < 32 for c in key):
@@ -107,7 +113,7 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
     return job
 
 
-def upload_chunk(*, job: Job, index: int, length: int | None, stream: IO[bytes]) -> Job:
+def upload_chunk(*, job: Job, index: int, length: int | None, stream: Readable) -> Job:
     """Store chunk `index` (the next one expected); resent earlier chunks are acknowledged."""
     if not 0 <= index < int(job.total or 0):
         raise ObjectsError(
@@ -134,7 +140,7 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: IO[bytes])
     return job
 
 
-def _write_at(path: Path, offset: int, expected: int, stream: IO[bytes]) -> None:
+def _write_at(path: Path, offset: int, expected: int, stream: Readable) -> None:
     """Stream exactly `expected` bytes to `path` at `offset`; on a short body, undo the write."""
     written = 0
     with path.open("r+b") as fp:

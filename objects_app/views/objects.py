@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -15,18 +16,21 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
+from objects_app.errors import ObjectsError
 from objects_app.forms import (
     CopyForm,
     DeleteForm,
     FolderForm,
     MetadataForm,
     ObjectForm,
+    RestoreForm,
     ShareForm,
     StorageClassForm,
     UploadForm,
@@ -45,6 +49,11 @@ TEMPLATE = "objects_app/object_detail.html"
 
 def _bad(form: object) -> HttpResponse:
     return HttpResponseBadRequest(form.errors.as_text())  # type: ignore[attr-defined]
+
+
+def _refuse(form: object) -> NoReturn:
+    """Invalid input to a write: a 422 with the reasons, shown in #flash (error middleware)."""
+    raise ObjectsError(" ".join(_messages(form)), status=422)
 
 
 def detail_url(bucket: str, key: str) -> str:
@@ -98,7 +107,7 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_GET
 @never_cache
 @role_required(VIEWER)
-def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
+def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
     form = ObjectForm(request.GET)
     if not form.is_valid():
         return _bad(form)
@@ -115,15 +124,17 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
         bucket=bucket, key=key, version_id=version_id,
         byte_range=wanted if SINGLE_RANGE.match(wanted) else "",
     )  # fmt: skip
+    inline = request.GET.get("inline") == "1"
+    return _stream(download, filename=key.rsplit("/", 1)[-1] or "download", inline=inline)
+
+
+def _stream(download: selectors.Download, *, filename: str, inline: bool) -> HttpResponseBase:
+    """COS's body as a streaming response; only images may show inline, always sandboxed."""
     response = StreamingHttpResponse(download, status=download.status)
     for name, value in download.headers.items():
         response[name] = value
-    inline = request.GET.get("inline") == "1" and download.headers.get(
-        "Content-Type", ""
-    ).startswith("image/")
-    response["Content-Disposition"] = content_disposition(
-        key.rsplit("/", 1)[-1] or "download", inline=inline
-    )
+    inline = inline and download.headers.get("Content-Type", "").startswith("image/")
+    response["Content-Disposition"] = content_disposition(filename, inline=inline)
     response["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
@@ -133,7 +144,7 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_share(request: HttpRequest, bucket: str) -> HttpResponse:
     form = ShareForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     url = services.object_share(user=request.user, bucket=bucket, **form.cleaned_data)
     context = {"share_url": url, "expires": form.cleaned_data["expires"]}
     return render(request, f"{TEMPLATE}#share-result", context)
@@ -163,7 +174,7 @@ def _messages(form: object) -> list[str]:
 def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
     form = FolderForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     key = services.folder_create(user=request.user, bucket=bucket, **form.cleaned_data)
     response = render(
         request, "objects_app/error.html#ok-message", {"message": f"Folder {key} created."}
@@ -178,7 +189,7 @@ def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
     form = DeleteForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     key = form.cleaned_data["key"]
     if not form.cleaned_data["confirmed"]:
         return render(request, f"{TEMPLATE}#delete-confirm", {"bucket": bucket, "key": key})
@@ -192,7 +203,7 @@ def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
     form = CopyForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     data = form.cleaned_data
     action = data["action"]
     dest_bucket = data["dest_bucket"] or bucket
@@ -212,7 +223,7 @@ def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
     form = MetadataForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     key = form.cleaned_data["key"]
     services.object_metadata_update(
         user=request.user, bucket=bucket, key=key, headers=form.headers(),
@@ -226,9 +237,23 @@ def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
     form = StorageClassForm(request.POST)
     if not form.is_valid():
-        return _bad(form)
+        _refuse(form)
     key, storage_class = form.cleaned_data["key"], form.cleaned_data["storage_class"]
     services.object_storage_class_change(
         user=request.user, bucket=bucket, key=key, storage_class=storage_class
     )
     return _done(request, detail_url(bucket, key), f"Storage class is now {storage_class}.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def object_restore(request: HttpRequest, bucket: str) -> HttpResponse:
+    form = RestoreForm(request.POST)
+    if not form.is_valid():
+        _refuse(form)
+    key = form.cleaned_data["key"]
+    services.object_restore(
+        user=request.user, bucket=bucket, key=key, days=form.cleaned_data["days"],
+        tier=form.cleaned_data["tier"],
+    )  # fmt: skip
+    return _done(request, detail_url(bucket, key), "Restore requested.")

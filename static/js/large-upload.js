@@ -98,9 +98,10 @@
     let state = await withRetries(function () {
       return call("POST", "/b/" + encodeURIComponent(options.bucket) + "/large-upload/", form);
     });
-    document.body.dispatchEvent(new Event("cos-job-started"));
     onProgress(0.9 * state.received / state.chunks);
     state = await sendChunks(file, state, onProgress);
+    // Queued now: wake the object browser's job notices (they poll only while a job runs).
+    document.body.dispatchEvent(new Event("cos-job-started"));
     state = await waitForJob(state, onProgress);
     if (state.state !== "succeeded") {
       throw new Error(state.error || "The upload ended: " + state.state + ".");

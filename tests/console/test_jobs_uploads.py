@@ -49,7 +49,8 @@ def test_start_reports_chunking_and_resumes_the_same_file(uploads) -> None:
         ("big/file.bin", 0, "empty"),
         ("k" * 851, 10, "850 bytes"),
         ("é" * 426, 10, "850 bytes"),  # 852 bytes in UTF-8
-        ("folder/", 10, "does not end in /"),
+        ("folder/", 10, "nor ends with /"),
+        ("/rooted", 10, "neither starts"),
     ],
 )
 def test_bad_start_is_refused_clearly(uploads, key: str, size: int, message: str) -> None:

@@ -168,12 +168,12 @@ def test_bucket_notices_show_finished_jobs_and_poll_while_active(client, alice) 
     url = reverse("objects:job-notices", args=["b-1250000000"])
     since = (timezone.now() - timedelta(seconds=5)).timestamp()
     idle = client.get(url, {"since": since}, **HTMX).content.decode()
-    assert "every 2s" not in idle and "job-notice\">" not in idle
+    assert "every 2s" not in idle and 'job-notice">' not in idle
     running = _job(alice, state=JobState.RUNNING)
     assert "every 2s" in client.get(url, {"since": since}, **HTMX).content.decode()
     services.job_finish(running.pk, state=JobState.SUCCEEDED)
     done = client.get(url, {"since": since}, **HTMX).content.decode()
-    assert "job-notice\">" in done and f"#{running.pk}" in done and "every 2s" not in done
+    assert 'job-notice">' in done and f"#{running.pk}" in done and "every 2s" not in done
 
 
 @pytest.mark.usefixtures("console_cos")
@@ -184,3 +184,13 @@ def test_object_browser_toolbar_offers_batch_delete_to_operators(client, alice, 
     assert "batch-delete-button" in body and 'id="job-notices"' in body
     client.force_login(bob)
     assert "batch-delete-button" not in client.get(url).content.decode()
+
+
+def test_selection_delete_with_a_protected_key_is_refused_whole(client, alice, settings) -> None:
+    settings.CONSOLE_PROTECTED_PREFIXES = ["backups/"]
+    client.force_login(alice)
+    url = reverse("objects:delete-selection", args=["b-1250000000"])
+    response = client.post(url, {"selected": ["a.txt", "backups/db.dump"]}, **HTMX)
+    assert response.status_code == 403 and "protected prefix" in response.content.decode()
+    assert client.post(url, {}, **HTMX).status_code == 400  # an empty selection
+    assert not Job.objects.exists()

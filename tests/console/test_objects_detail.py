@@ -132,7 +132,10 @@ def test_download_streams_the_whole_object(client, bob, cos_client, scratch):
     assert response.status_code == 200 and response.streaming
     assert response["Content-Length"] == str(len(data))
     assert response["Accept-Ranges"] == "bytes"
-    assert b"".join(response.streaming_content) == data
+    chunks = list(response.streaming_content)
+    assert b"".join(chunks) == data
+    # Streamed in bounded chunks straight from COS's response, never read whole into memory.
+    assert len(chunks) >= 4 and max(len(c) for c in chunks) <= 256 * 1024
 
 
 def test_download_honours_a_single_range(client, bob, cos_client, scratch):
@@ -211,3 +214,24 @@ def test_share_of_a_missing_object_fails_clearly(client, bob, scratch):
     assert response.status_code == 404
     assert response["HX-Retarget"] == "#flash"
     assert AuditEvent.objects.get(action="object.share").outcome == "error"
+
+
+@pytest.mark.parametrize(
+    "status,code,shown,title",
+    [(403, "AccessDenied", 403, b"Access denied"), (503, "ServiceUnavailable", 502, b"try again")],
+)
+def test_cos_errors_become_clear_messages(
+    client, bob, cos_client, coslocal, scratch, status, code, shown, title
+):
+    key = f"{scratch}guarded.txt"
+    cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    client.force_login(bob)
+    # count covers the client's retries of a 5xx (4 attempts), so the error reaches the view.
+    coslocal.set_faults(mode="error", status=status, code=code, count=4, path_prefix="/" + key)
+    try:
+        page = client.get(detail(key))
+    finally:
+        coslocal.clear_faults()
+    assert page.status_code == shown
+    assert title in page.content and b"Traceback" not in page.content
+    assert b"<html" in page.content  # a full page for a normal request, #flash for htmx

@@ -262,9 +262,39 @@ def test_edit_metadata_rejects_non_ascii_values(client, alice, cos_client, scrat
     key = f"{scratch}meta2.txt"
     cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"m")
     client.force_login(alice)
-    response = client.post(url("object-metadata"), {"key": key, "metadata": "name: 中文"})
-    assert response.status_code == 400
+    response = client.post(url("object-metadata"), {"key": key, "metadata": "name: 中文"}, **HTMX)
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == "#flash"
+    assert "ASCII only" in response.content.decode()
     assert AuditEvent.objects.count() == 0
+    assert "x-cos-meta-name" not in cos_client.head_object(Bucket=BUCKET, Key=key)
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "..", "."])
+def test_new_folder_refuses_bad_names(client, alice, cos_client, scratch, name):
+    client.force_login(alice)
+    response = client.post(url("folder-create"), {"prefix": scratch, "name": name}, **HTMX)
+    assert response.status_code == 422
+    assert not cos_client.list_objects(Bucket=BUCKET, Prefix=scratch).get("Contents")
+
+
+def test_write_while_cos_is_unreachable_is_a_clear_503_and_audited(
+    client, alice, scratch, settings
+):
+    from objects_app.storage import get_cos_client
+    from stack.net import free_port
+
+    settings.COS_PORT = free_port()  # nothing listens there
+    get_cos_client.cache_clear()
+    client.force_login(alice)
+    upload = SimpleUploadedFile("u.txt", b"x")
+    response = client.post(
+        url("object-upload"), {"prefix": scratch, "relpath": "u.txt", "file": upload}, **HTMX
+    )
+    assert response.status_code == 503
+    assert "Could not reach COS" in response.content.decode()
+    [event] = events("object.upload")
+    assert event.outcome == "error" and event.detail.endswith("COS unreachable")
 
 
 def test_change_storage_class_keeps_content_headers_and_metadata(
@@ -298,3 +328,16 @@ def test_failed_delete_of_a_missing_bucket_is_audited_as_error(client, alice):
     assert response.status_code == 404
     [event] = events("object.delete")
     assert event.outcome == "error" and "NoSuchBucket" in event.detail
+
+
+def test_restore_of_an_archived_object(client, alice, cos_client, scratch):
+    key = f"{scratch}frozen.bin"
+    cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"ice", StorageClass="ARCHIVE")
+    client.force_login(alice)
+    response = client.post(url("object-restore"), {"key": key, "days": 2, "tier": "Bulk"}, **HTMX)
+    assert response.status_code == 200 and "HX-Redirect" in response
+    assert (
+        'ongoing-request="true"' in cos_client.head_object(Bucket=BUCKET, Key=key)["x-cos-restore"]
+    )
+    [event] = events("object.restore")
+    assert event.outcome == "ok" and event.detail == "2 day(s), tier Bulk"

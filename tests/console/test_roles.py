@@ -38,6 +38,7 @@ WRITES = {
     "object-metadata": {"key": KEY, "metadata": "a: 2"},
     "object-storage-class": {"key": KEY, "storage_class": "STANDARD_IA"},
     "folder-create": {"prefix": "", "name": "newdir"},
+    "object-restore": {"key": KEY, "days": 1, "tier": "Bulk"},
 }
 
 

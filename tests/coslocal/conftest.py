@@ -46,9 +46,11 @@ def coslocal_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoslocalS
     data = tmp_path_factory.mktemp("coslocal-shared")
     srv = CoslocalServer(
         data,
-        restore_seconds=1,
+        # restores take 60 s and "days" 100 s of the server's restore clock; tests move that clock
+        # with advance_clock() instead of sleeping, so they cannot race a busy machine
+        restore_seconds=60,
         tokens=(TOKEN, f"{TEMP_ID}:{TEMP_KEY}:{TEMP_TOKEN}"),
-        extra_args=("--day-seconds", "2"),
+        extra_args=("--day-seconds", "100"),
     ).start()
     yield srv
     srv.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 from qcloud_cos import CosS3Client, CosServiceError
@@ -67,14 +65,26 @@ def test_expired_key_time(
     coslocal_srv: CoslocalServer, url_signer: CosS3Client, sdk: CosS3Client, bucket: str
 ) -> None:
     sdk.put_object(Bucket=bucket, Key="e", Body=b"x")
-    url = url_signer.get_presigned_url(Bucket=bucket, Key="e", Method="GET", Expired=1)
-    local, headers = local_url(coslocal_srv, url)
-    assert requests.get(local, headers=headers, timeout=5).status_code == 200
-    time.sleep(2.1)
-    resp = requests.get(local, headers=headers, timeout=5)
+    valid, headers = local_url(
+        coslocal_srv, url_signer.get_presigned_url(Bucket=bucket, Key="e", Method="GET")
+    )
+    assert requests.get(valid, headers=headers, timeout=5).status_code == 200
+    # the SDK computes the key time as (now - 60; now + Expired): a negative Expired has ended
+    expired, headers = local_url(
+        coslocal_srv,
+        url_signer.get_presigned_url(Bucket=bucket, Key="e", Method="GET", Expired=-30),
+    )
+    resp = requests.get(expired, headers=headers, timeout=5)
     assert resp.status_code == 403
     assert b"<Code>AccessDenied</Code>" in resp.content
     assert b"Request has expired" in resp.content
+    auth = url_signer.get_auth(Method="GET", Bucket=bucket, Key="e", Expired=-30)
+    resp = requests.get(
+        f"{coslocal_srv.endpoint_url}/e",
+        headers={"Host": host_for(bucket), "Authorization": auth},
+        timeout=5,
+    )
+    assert resp.status_code == 403 and b"Request has expired" in resp.content
 
 
 def test_presigned_put_and_get(

@@ -7,7 +7,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from tests.coslocal.conftest import sdk_client
 
 MB = 1024 * 1024
 BUCKET = "crash-1250000000"
+Spawn = Callable[[Path], CoslocalServer]
 
 
 def _blob_files(data: Path) -> list[Path]:
@@ -28,6 +29,20 @@ def _restart(data: Path) -> CoslocalServer:
     return CoslocalServer(data).start()
 
 
+@pytest.fixture
+def spawn() -> Iterator[Callable[[Path], CoslocalServer]]:
+    """Start servers that are SIGKILLed at teardown even if the test fails half-way."""
+    started: list[CoslocalServer] = []
+
+    def start(data: Path) -> CoslocalServer:
+        started.append(CoslocalServer(data).start())
+        return started[-1]
+
+    yield start
+    for srv in started:
+        srv.kill()
+
+
 def _slow_body(first: bytes, started: threading.Event, stop: threading.Event) -> Iterator[bytes]:
     yield first
     started.set()
@@ -36,9 +51,9 @@ def _slow_body(first: bytes, started: threading.Event, stop: threading.Event) ->
         yield b"z" * 1024
 
 
-def test_kill_during_put_keeps_the_old_object(tmp_path: Path) -> None:
+def test_kill_during_put_keeps_the_old_object(tmp_path: Path, spawn: Spawn) -> None:
     data = tmp_path / "data"
-    srv = CoslocalServer(data).start()
+    srv = spawn(data)
     client = sdk_client(srv)
     client.create_bucket(Bucket=BUCKET)
     client.put_object(Bucket=BUCKET, Key="doc", Body=b"old content")
@@ -88,12 +103,15 @@ def _prepare_uploads(client: CosS3Client, count: int) -> dict[str, tuple[str, li
     return uploads
 
 
-def test_kill_during_complete_is_all_or_nothing(tmp_path: Path) -> None:
+def test_kill_during_complete_is_all_or_nothing(tmp_path: Path, spawn: Spawn) -> None:
     data = tmp_path / "data"
-    srv = CoslocalServer(data).start()
+    srv = spawn(data)
     client = sdk_client(srv)
     client.create_bucket(Bucket=BUCKET)
     uploads = _prepare_uploads(client, 12)
+    # The first 6 Completes to arrive are held in the server (killed there, never committed); the
+    # other 6 race the kill, which comes as soon as one of them has committed.
+    srv.set_faults(mode="delay", delay=30, count=6, method="POST", query_contains="uploadId")
 
     def complete(key: str) -> None:
         upload_id, done, _ = uploads[key]
@@ -103,10 +121,13 @@ def test_kill_during_complete_is_all_or_nothing(tmp_path: Path) -> None:
                 Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Part": done}
             )
 
-    threads = [threading.Thread(target=complete, args=(k,)) for k in uploads]
+    threads = [threading.Thread(target=complete, args=(k,), daemon=True) for k in uploads]
     for t in threads:
         t.start()
-    time.sleep(0.01)  # let some Completes commit and catch others mid-flight
+    deadline = time.monotonic() + 20
+    while not any(client.object_exists(Bucket=BUCKET, Key=k) for k in uploads):
+        assert time.monotonic() < deadline, "no Complete finished"
+        time.sleep(0.005)
     srv.kill()
     for t in threads:
         t.join(30)
@@ -131,6 +152,7 @@ def test_kill_during_complete_is_all_or_nothing(tmp_path: Path) -> None:
                 with pytest.raises(CosServiceError):  # committed: the upload is gone
                     client.list_parts(Bucket=BUCKET, Key=key, UploadId=upload_id)
             assert hashlib.md5(body).digest() == hashlib.md5(whole).digest()
+        assert 1 <= completed <= 6  # both outcomes really happened
         assert len(_blob_files(data)) == 2 * len(uploads)
 
 

@@ -240,3 +240,38 @@ def test_request_id_and_canonical_header_names(
 def test_to_bytes_helper_is_stable() -> None:
     # guards our assumption that the SDK hands str bodies to requests as UTF-8
     assert to_bytes("é") == "é".encode()
+
+
+def test_concurrent_overwrites_and_reads_never_see_partial_bodies(
+    sdk: CosS3Client, bucket: str
+) -> None:
+    import threading
+    import time
+
+    bodies = {bytes([65 + i]) * (200_000 + i) for i in range(6)}
+    sdk.put_object(Bucket=bucket, Key="hot", Body=next(iter(bodies)))
+    stop = time.monotonic() + 1.5
+    seen: list[bytes] = []
+    failures: list[BaseException] = []
+
+    def writer(body: bytes) -> None:
+        while time.monotonic() < stop:
+            sdk.put_object(Bucket=bucket, Key="hot", Body=body)
+
+    def reader() -> None:
+        try:
+            while time.monotonic() < stop:
+                seen.append(
+                    sdk.get_object(Bucket=bucket, Key="hot")["Body"].get_raw_stream().read()
+                )
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(b,)) for b in list(bodies)[:3]]
+    threads += [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert seen and all(body in bodies for body in seen)

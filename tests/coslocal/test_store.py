@@ -131,3 +131,16 @@ def test_blob_writer_hashes_across_threads(store: Store) -> None:
     assert writer.crc64 == str(crc64.xz(whole))
     writer.finish()
     assert store.blob_dir.path(writer.blob_id).read_bytes() == whole
+
+
+def test_put_objects_bulk(store: Store) -> None:
+    _put(store, "b/0001", b"old body")
+    assert store.put_objects_bulk(BUCKET, (f"b/{i:04d}" for i in range(2500)), batch=1000) == 2500
+    page = _page(store, prefix="b/", n=1000)
+    assert len(page.items) == 1000 and page.truncated
+    obj = store.get_object(BUCKET, "b/0001")
+    assert obj.size == 0 and obj.blobs == []
+    assert not [p for p in (store.data_dir / "blobs").rglob("*") if p.is_file()]
+    store.set_versioning(BUCKET, "Enabled")
+    with pytest.raises(ValueError):
+        store.put_objects_bulk(BUCKET, ["x"])

@@ -17,11 +17,9 @@ def sixty(cos_client) -> str:  # type: ignore[no-untyped-def]
     """60 objects in one folder: a page of 50 and a second one of 10."""
     if not cos_client.bucket_exists(BUCKET):
         cos_client.create_bucket(Bucket=BUCKET)
+        keys = [f"rows/r-{n:02d}.txt" for n in range(60)]
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(
-                lambda n: cos_client.put_object(Bucket=BUCKET, Key=f"rows/r-{n:02d}.txt", Body=b"r"),
-                range(60),
-            ))  # fmt: skip
+            list(pool.map(lambda k: cos_client.put_object(Bucket=BUCKET, Key=k, Body=b"r"), keys))
     return BUCKET
 
 
@@ -52,4 +50,4 @@ def test_filter_by_prefix_and_page_size(logged_in_page, live_server, sixty) -> N
     page.fill("#jump-to", "r-55.txt")
     page.press("#jump-to", "Enter")
     expect(page.locator(".object-row")).to_have_count(5)
-    assert page.locator(".object-row").first.inner_text().startswith("r-55.txt")
+    assert page.locator(".object-row").first.inner_text().strip().startswith("r-55.txt")

@@ -92,4 +92,50 @@ def test_multi_select_delete_shows_the_keys_first(
     page.click("#confirm-delete")
     page.wait_for_selector("#bulk-result")
     expect(page.locator(".object-row")).to_have_count(1)
-    assert page.locator(".object-row").inner_text().startswith("x2.txt")
+    assert page.locator(".object-row").inner_text().strip().startswith("x2.txt")
+
+
+def test_folder_upload_keeps_relative_paths(
+    logged_in_page, live_server, cos_client, folder, tmp_path
+) -> None:
+    tree = tmp_path / "album"
+    (tree / "2024").mkdir(parents=True)
+    (tree / "cover.txt").write_bytes(b"cover")
+    (tree / "2024" / "a.txt").write_bytes(b"a")
+    page = logged_in_page
+    open_folder(page, live_server, folder)
+    page.set_input_files("#upload-folder", tree)
+    page.wait_for_selector("#upload-list .upload-done >> nth=1")
+    page.wait_for_selector(".folder-row >> text=album/")
+    assert (
+        cos_client.get_object(Bucket=BUCKET, Key=f"{folder}album/2024/a.txt")["Body"].read_all()
+        == b"a"
+    )
+    assert cos_client.object_exists(Bucket=BUCKET, Key=f"{folder}album/cover.txt")
+
+
+def test_large_files_go_to_the_large_upload_hand_off_or_are_refused(
+    logged_in_page, live_server, cos_client, folder, settings
+) -> None:
+    settings.CONSOLE_DIRECT_UPLOAD_MAX_BYTES = 1000
+    page = logged_in_page
+    open_folder(page, live_server, folder)
+    big = {"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"b" * 2000}
+
+    # Without the jobs area's function: refused with a message, nothing sent.
+    page.evaluate("() => { window.cosConsoleLargeUpload = undefined; }")
+    page.set_input_files("#upload-files", files=[big])
+    failed = page.wait_for_selector("#upload-list .upload-failed")
+    assert "larger than 1000 bytes" in failed.inner_text()
+    assert not cos_client.object_exists(Bucket=BUCKET, Key=folder + "big.bin")
+
+    # With it: the file is handed over with bucket and key, and its callbacks drive the row.
+    page.evaluate(
+        """() => { window.cosConsoleLargeUpload = (file, opts) => {
+            window.handedOver = [file.name, file.size, opts.bucket, opts.key];
+            opts.onProgress(0.5); opts.onDone(); }; }"""
+    )
+    page.set_input_files("#upload-files", files=[big])
+    page.wait_for_selector("#upload-list .upload-done")
+    handed = page.evaluate("() => window.handedOver")
+    assert handed == ["big.bin", 2000, BUCKET, folder + "big.bin"]

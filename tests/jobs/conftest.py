@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of users)
 from tests.conftest import ROOT, RedisProcess, WorkerProcess
+from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of users)
 
 # Short limits so the sweep rescues a killed worker's job within seconds.
 JOB_ENV = {
@@ -117,7 +117,9 @@ def seed_keys(server, bucket: str, keys: list[str]) -> None:  # type: ignore[no-
 
     now = time.time()
     etag = '"d41d8cd98f00b204e9800998ecf8427e"'
-    rows = [(bucket, k, "null", 1, 0, 0, etag, "0", "[]", now, "{}", "STANDARD", "{}") for k in keys]
+    rows = [
+        (bucket, k, "null", 1, 0, 0, etag, "0", "[]", now, "{}", "STANDARD", "{}") for k in keys
+    ]
     with Store(Path(server.data_dir)).db.write() as conn:
         conn.executemany(
             "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"

@@ -15,7 +15,9 @@ SIBLINGS = ["del", "delx/keep-1", "keep/a", "de/l"]
 
 
 def plan(client, bucket: str, prefix: str) -> Job:  # type: ignore[no-untyped-def]
-    response = client.post(reverse("objects:delete-plan", args=[bucket]), {"prefix": prefix}, **HTMX)
+    response = client.post(
+        reverse("objects:delete-plan", args=[bucket]), {"prefix": prefix}, **HTMX
+    )
     assert response.status_code == 200, response.content
     return wait_for_job(Job.objects.latest("pk").pk, {JobState.PENDING, JobState.FAILED})
 
@@ -100,3 +102,19 @@ def test_delete_under_503s_and_resets_finishes_with_exact_counts(
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 3000, 0)
     assert keys_under(cos_client, new_bucket) == ["g/keep"]
     assert sum(rule["fired"] for rule in fired["rules"]) > 0, fired
+
+
+def test_selection_delete_removes_exactly_the_chosen_keys(
+    client, alice, cos_client, new_bucket, coslocal, start_worker
+) -> None:
+    seed_keys(coslocal, new_bucket, ["s/1", "s/2", "s/3", "t/4"])
+    start_worker()
+    client.force_login(alice)
+    url = reverse("objects:delete-selection", args=[new_bucket])
+    response = client.post(url, {"selected": ["s/1", "t/4", "s/1"]}, **HTMX)
+    assert response.status_code == 200
+    job = Job.objects.latest("pk")
+    assert job.state == JobState.PENDING and job.result["current"]["objects"] == 2
+    job = confirm(client, job, "current")
+    assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 2, 0)
+    assert keys_under(cos_client, new_bucket) == ["s/2", "s/3"]

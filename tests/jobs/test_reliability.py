@@ -11,7 +11,7 @@ from django.urls import reverse
 from objects_app.cos.crc64 import crc64
 from objects_app.models import Job, JobState
 from tests.jobs.conftest import keys_under, restart_redis, seed_keys, wait_for, wait_for_job
-from tests.jobs.test_deletes import confirm, plan
+from tests.jobs.test_deletes import plan
 from tests.jobs.test_uploads import no_multipart_uploads, send_file
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("console_cos")]

@@ -38,7 +38,9 @@ def test_chunked_upload_becomes_a_verified_object_and_staging_is_removed(
     data = os.urandom(3 * 1024 * 1024 + 12345)  # 4 chunks, 4 multipart parts of 1 MB
     start_worker()
     client.force_login(alice)
-    job_id = send_file(client, new_bucket, "big/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES)
+    job_id = send_file(
+        client, new_bucket, "big/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    )
 
     job = wait_for_job(job_id)
     assert job.state == JobState.SUCCEEDED, job.error_message
