@@ -126,7 +126,9 @@ def bench_upload(session: requests.Session, base: str, path: Path, key: str) -> 
     final = wait_job(session, base, state["job_id"], {"succeeded", "failed", "cancelled"})
     assert final == "succeeded", final
     total = time.perf_counter() - started
-    print(f"  chunks received in {received:.1f} s, then the worker's upload {total - received:.1f} s")
+    print(
+        f"  chunks received in {received:.1f} s, then the worker's upload {total - received:.1f} s"
+    )
     return total
 
 

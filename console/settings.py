@@ -173,6 +173,8 @@ COS_ENDPOINT = env_str("COS_ENDPOINT")
 COS_IP = env_str("COS_IP")
 COS_PORT = env_int("COS_PORT", 0)
 COS_SCHEME = env_str("COS_SCHEME", "https")
+# Where browsers reach COS when the console itself connects by COS_IP (coslocal under `make run`).
+COS_PUBLIC_ENDPOINT = env_str("COS_PUBLIC_ENDPOINT")
 COS_CONNECT_TIMEOUT = env_int("COS_CONNECT_TIMEOUT", 10)
 COS_READ_TIMEOUT = env_int("COS_READ_TIMEOUT", 60)
 if COS_SECRET_ID and not COS_SECRET_KEY:

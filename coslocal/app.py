@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -139,7 +140,9 @@ class CosApp:
     def _admin(self, req: Request) -> Response:
         sub = req.path[len(ADMIN_PREFIX) :]
         if sub == "health" and req.method in ("GET", "HEAD"):
-            return Response(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok")
+            headers = [("Content-Type", "text/plain"), ("Content-Length", "2")]
+            # the arbiter's pid lets CoslocalServer tell its own server from a port squatter
+            return Response(200, [*headers, ("X-Coslocal-Pid", str(os.getppid()))], b"ok")
         if sub not in ("faults", "clock"):
             raise CosError(404, "NoSuchResource", "Unknown admin endpoint.")
         if req.headers.get("x-coslocal-key") != self.config.secret_key:

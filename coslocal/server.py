@@ -7,7 +7,10 @@ threads; request bodies are read from ``wsgi.input`` in chunks and file response
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -94,8 +97,20 @@ def _post_worker_init(worker: Any) -> None:
         app.startup()
 
 
+def _lock_data_dir(data_dir: Path) -> int:
+    """One server per data directory: start-up GC would otherwise delete another server's
+    in-flight temp files. The lock dies with the process, kill -9 included."""
+    fd = os.open(data_dir / "coslocal.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"coslocal: {data_dir} is in use by another coslocal server") from None
+    return fd
+
+
 def serve(config: Config) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    _lock_data_dir(config.data_dir)
     # Run the orphan-blob GC before binding, so a fresh start never serves half-written state.
     from coslocal.store import Store
 

@@ -75,17 +75,29 @@ class CoslocalServer:
         return cmd + list(self.extra_args)
 
     def start(self) -> CoslocalServer:
-        if self.port == 0:
-            self.port = free_port(self.host)
+        """Spawn the server and wait until *it* answers health (a free port may be taken by
+        someone else meanwhile: with port=0 a fresh port is tried once more)."""
+        pick = self.port == 0
+        for attempt in range(2 if pick else 1):
+            if pick:
+                self.port = free_port(self.host)
+            try:
+                self._spawn()
+                return self
+            except RuntimeError:
+                self.kill()
+                if attempt == (1 if pick else 0):
+                    raise
+        return self
+
+    def _spawn(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         root = Path(__file__).resolve().parent.parent
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-        }
+        # COSLOCAL_* variables of the caller's environment must not leak into a test server.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COSLOCAL_")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(self.command(), env=env, cwd=root)
         self._wait_healthy()
-        return self
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -97,10 +109,12 @@ class CoslocalServer:
                 with urllib.request.urlopen(
                     f"{self.endpoint_url}/_coslocal/health", timeout=1
                 ) as r:
-                    if r.status == 200:
+                    # the worker names its arbiter: proves this port is ours, not a stranger's
+                    if r.status == 200 and r.headers.get("X-Coslocal-Pid") == str(self.proc.pid):
                         return
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.kill()
         raise RuntimeError("coslocal did not become healthy in time")
 

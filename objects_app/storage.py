@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -25,3 +26,28 @@ def get_cos_client() -> CosS3Client:
         ReadTimeout=settings.COS_READ_TIMEOUT,
     )
     return CosS3Client(config)
+
+
+def presigned_download_url(
+    *, bucket: str, key: str, expires: int, params: dict[str, str] | None = None
+) -> str:
+    """A presigned GET URL a browser can open.
+
+    When the console reaches COS by IP (coslocal), the client's URL names that IP, which a
+    browser cannot route to a bucket. COS_PUBLIC_ENDPOINT (e.g. `cos.ap-guangzhou.localhost:9000`;
+    browsers resolve `*.localhost` to loopback) gives the bucket's public host instead: the URL
+    is signed for that Host and points there.
+    """
+    client = get_cos_client()
+    endpoint = settings.COS_PUBLIC_ENDPOINT
+    if not endpoint:
+        return client.get_presigned_download_url(
+            Bucket=bucket, Key=key, Expired=expires, Params=params
+        )
+    netloc = f"{bucket}.{endpoint}"
+    url = client.get_presigned_download_url(
+        Bucket=bucket, Key=key, Expired=expires, Params=params,
+        Headers={"Host": f"{bucket}.{endpoint.split(':')[0]}"},  # signed without the port
+    )  # fmt: skip
+    parts = urlsplit(url)
+    return urlunsplit((settings.COS_SCHEME, netloc, parts.path, parts.query, ""))

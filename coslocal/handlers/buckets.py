@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any
@@ -13,7 +12,7 @@ from coslocal.errors import CosError, invalid_argument, malformed_xml
 from coslocal.handlers.context import Context
 from coslocal.http import Response, empty_response, xml_response
 from coslocal.restore import listing_restore_status
-from coslocal.xmlout import Node, child_text, document, parse
+from coslocal.xmlout import DECL, Node, child_text, document, parse, render
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 MAX_HOST = 60
@@ -57,12 +56,7 @@ def delete_bucket(ctx: Context) -> Response:
 
 def get_location(ctx: Context) -> Response:
     ctx.store.get_bucket(ctx.bucket)
-    return xml_response(
-        document("LocationConstraint", []).replace(
-            b"<LocationConstraint></LocationConstraint>",
-            f"<LocationConstraint>{ctx.config.region}</LocationConstraint>".encode(),
-        )
-    )
+    return xml_response((DECL + render(("LocationConstraint", ctx.config.region))).encode())
 
 
 def put_versioning(ctx: Context) -> Response:
@@ -224,7 +218,3 @@ def list_versions(ctx: Context) -> Response:
                 )
             )
     return _listing_response(ctx, document("ListVersionsResult", children))
-
-
-def restore_json(raw: str | None) -> dict[str, Any] | None:
-    return json.loads(raw) if raw else None

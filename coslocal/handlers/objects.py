@@ -30,6 +30,7 @@ from coslocal.xmlout import Node, child_text, document, parse
 
 MAX_COPY = 5 * 1024**3
 MAX_DELETE = 1000
+GET_ATTEMPTS = 5
 
 
 def put_object(ctx: Context) -> Response:
@@ -106,12 +107,14 @@ def _apply_overrides(ctx: Context, headers: list[tuple[str, str]]) -> list[tuple
 
 
 def get_object(ctx: Context) -> Response:
-    try:
-        return _get_object(ctx)
-    except FileNotFoundError:
-        # An overwrite committed and unlinked the old blob between our row read and open():
-        # the new row is there now, so one retry serves it.
-        return _get_object(ctx)
+    for _ in range(GET_ATTEMPTS - 1):
+        try:
+            return _get_object(ctx)
+        except FileNotFoundError:
+            # An overwrite committed and unlinked the old blob between our row read and open():
+            # the newer row is there now, so reading again serves it.
+            continue
+    return _get_object(ctx)
 
 
 def _get_object(ctx: Context) -> Response:

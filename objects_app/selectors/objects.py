@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from objects_app.storage import get_cos_client
+from objects_app.storage import get_cos_client, presigned_download_url
 
 ARCHIVE_CLASSES = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
 # Content types the detail page previews inline; SVG only ever inside <img> (no script runs).
@@ -171,9 +171,7 @@ def object_download(
 
 def object_presigned_url(*, bucket: str, key: str, version_id: str = "", expires: int) -> str:
     params = {"versionId": version_id} if version_id else None
-    return get_cos_client().get_presigned_download_url(
-        Bucket=bucket, Key=key, Expired=expires, Params=params
-    )
+    return presigned_download_url(bucket=bucket, key=key, expires=expires, params=params)
 
 
 def object_text_preview(*, bucket: str, key: str, version_id: str = "") -> tuple[str, bool]:

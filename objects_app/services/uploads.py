@@ -13,6 +13,7 @@ import logging
 import math
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_KEY_BYTES = 850  # COS's limit on an object key, in UTF-8 bytes
 BLOCK = 1024 * 1024
 HEARTBEAT_EVERY = 0.5  # seconds between progress writes during the COS upload
+ABANDONED_AFTER_DAYS = 7  # a pending upload with no chunk for this long is cancelled
 
 
 class Readable(Protocol):
@@ -244,7 +246,13 @@ def upload_cleanup(job: Job) -> None:
 
 
 def uploads_sweep() -> int:
-    """Remove staging left by uploads that ended without the worker cleaning up (a failure)."""
+    """Expire abandoned uploads; remove staging that no running upload needs any more."""
+    stale = timezone.now() - timedelta(days=ABANDONED_AFTER_DAYS)
+    Job.objects.filter(kind=JobKind.UPLOAD, state=JobState.PENDING, heartbeat_at__lt=stale).update(
+        state=JobState.CANCELLED,
+        finished_at=timezone.now(),
+        error_message="No chunk arrived for a week; the staged part was removed.",
+    )
     root = Path(settings.CONSOLE_UPLOAD_STAGING_DIR)
     if not root.is_dir():
         return 0

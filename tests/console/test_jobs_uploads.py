@@ -105,3 +105,22 @@ def test_an_expired_session_keeps_the_staged_chunks(uploads, client) -> None:
     assert put(client, job_id, 1, b"b" * CHUNK).status_code == 302  # to the login page
     client.force_login(Job.objects.get(pk=job_id).user)
     assert start(client).json()["received"] == 1
+
+
+@pytest.mark.usefixtures("console_cos")  # the cleanup asks COS for unfinished multipart uploads
+def test_sweep_expires_abandoned_uploads_and_removes_their_staging(uploads, settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from objects_app.services.uploads import uploads_sweep
+
+    old = start(uploads, key="old.bin").json()["job_id"]
+    fresh = start(uploads, key="fresh.bin").json()["job_id"]
+    put(uploads, old, 0, b"a" * CHUNK)
+    Job.objects.filter(pk=old).update(heartbeat_at=timezone.now() - timedelta(days=8))
+    assert uploads_sweep() == 1
+    assert Job.objects.get(pk=old).state == JobState.CANCELLED
+    assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{old}").exists()
+    assert Job.objects.get(pk=fresh).state == JobState.PENDING
+    assert (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{fresh}" / "data").exists()

@@ -178,3 +178,7 @@ def test_bucket_create_rules(sdk: CosS3Client, service_sdk: CosS3Client) -> None
     assert exc.value.get_status_code() == 409
     names = [b["Name"] for b in service_sdk.list_buckets()["Buckets"]["Bucket"]]
     assert "twice-1250000000" in names
+
+
+def test_bucket_location(sdk: CosS3Client, bucket: str) -> None:
+    assert sdk.get_bucket_location(Bucket=bucket) == {"LocationConstraint": "ap-guangzhou"}

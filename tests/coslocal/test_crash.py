@@ -173,3 +173,14 @@ def test_orphan_blobs_collected_at_start_up(tmp_path: Path) -> None:
         assert list((data / "tmp").iterdir()) == []
         body = sdk_client(again).get_object(Bucket=BUCKET, Key="keep")["Body"]
         assert body.get_raw_stream().read() == b"keep"
+
+
+def test_one_server_per_data_dir(tmp_path: Path, spawn: Spawn) -> None:
+    """A second server would run start-up GC over the first one's in-flight temp files."""
+    data = tmp_path / "data"
+    first = spawn(data)
+    with pytest.raises(RuntimeError, match="exited"):
+        CoslocalServer(data).start()
+    assert sdk_client(first).list_objects  # the first one is untouched and still serving
+    first.kill()
+    spawn(data)  # the lock dies with its holder, kill -9 included

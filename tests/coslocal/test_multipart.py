@@ -222,3 +222,29 @@ def test_multipart_keeps_initiate_metadata(sdk: CosS3Client, bucket: str) -> Non
     assert head["Content-Type"] == "image/png"
     assert head["x-cos-storage-class"] == "STANDARD_IA"
     assert head["x-cos-meta-origin"] == "mp"
+
+
+def test_concurrent_multi_chunk_parts_hash_correctly(sdk: CosS3Client, bucket: str) -> None:
+    """Parts spanning several 1 MiB reads go through the hashing thread; four at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    upload_id = sdk.create_multipart_upload(Bucket=bucket, Key="par")["UploadId"]
+    bodies = {n: os.urandom(5 * MB + n) for n in range(1, 9)}
+
+    def send(n: int) -> dict:
+        return sdk.upload_part(
+            Bucket=bucket, Key="par", Body=bodies[n], PartNumber=n, UploadId=upload_id
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = dict(zip(bodies, pool.map(send, bodies), strict=True))
+    for n, reply in replies.items():
+        assert reply["ETag"] == _etag(bodies[n])
+        assert reply["x-cos-hash-crc64ecma"] == _crc(bodies[n])
+    parts = [{"PartNumber": n, "ETag": replies[n]["ETag"]} for n in sorted(bodies)]
+    done = sdk.complete_multipart_upload(
+        Bucket=bucket, Key="par", UploadId=upload_id, MultipartUpload={"Part": parts}
+    )
+    whole = b"".join(bodies[n] for n in sorted(bodies))
+    assert done["x-cos-hash-crc64ecma"] == _crc(whole)
+    assert sdk.get_object(Bucket=bucket, Key="par")["Body"].get_raw_stream().read() == whole

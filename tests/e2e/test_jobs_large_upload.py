@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from objects_app.cos.crc64 import crc64
-from tests.jobs.conftest import job_settings, new_bucket, start_worker  # noqa: F401
+from tests.jobs import conftest as jobs_fixtures
+
+# The jobs area's fixtures: a fresh bucket, job settings shared with a beat-running worker.
+job_settings = jobs_fixtures.job_settings
+new_bucket = jobs_fixtures.new_bucket
+start_worker = jobs_fixtures.start_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -28,7 +33,11 @@ UPLOAD = """async ({bucket, key, size}) => {
 
 
 def test_large_upload_from_the_browser_lands_in_cos_and_is_announced(
-    logged_in_page, live_server, cos_client, new_bucket, start_worker  # noqa: F811
+    logged_in_page,
+    live_server,
+    cos_client,
+    new_bucket,
+    start_worker,
 ) -> None:
     page = logged_in_page
     start_worker()

@@ -139,3 +139,21 @@ def test_large_files_go_to_the_large_upload_hand_off_or_are_refused(
     page.wait_for_selector("#upload-list .upload-done")
     handed = page.evaluate("() => window.handedOver")
     assert handed == ["big.bin", 2000, BUCKET, folder + "big.bin"]
+
+
+def test_drag_and_drop_uploads_into_the_current_folder(
+    logged_in_page, live_server, cos_client, folder
+) -> None:
+    page = logged_in_page
+    open_folder(page, live_server, folder)
+    transfer = page.evaluate_handle(
+        """() => { const dt = new DataTransfer();
+            dt.items.add(new File(["dropped!"], "dropped.txt", {type: "text/plain"}));
+            return dt; }"""
+    )
+    page.dispatch_event("#upload-area", "dragover", {"dataTransfer": transfer})
+    page.dispatch_event("#upload-area", "drop", {"dataTransfer": transfer})
+    page.wait_for_selector("#upload-list .upload-done")
+    page.wait_for_selector(".object-row >> text=dropped.txt")
+    body = cos_client.get_object(Bucket=BUCKET, Key=folder + "dropped.txt")["Body"].read_all()
+    assert body == b"dropped!"
