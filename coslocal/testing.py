@@ -128,13 +128,19 @@ class CoslocalServer:
                 self.proc.wait()
 
     def kill(self) -> None:
-        """SIGKILL the whole server (arbiter and worker), as a crash would."""
+        """SIGKILL the whole server (arbiter and worker), as a crash would.
+
+        The arbiter goes first: killed after its worker, it could fork a replacement worker
+        that would outlive it, still holding the port, the data dir lock and open files.
+        """
         if self.proc is not None and self.proc.poll() is None:
-            for pid in _children(self.proc.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            workers = _children(self.proc.pid)
             self.proc.kill()
             self.proc.wait()
+            for proc in workers:
+                with contextlib.suppress(Exception):
+                    proc.kill()
+                _wait_dead(proc)
 
     def _admin(self, method: str, body: Any = None, path: str = "faults") -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -174,10 +180,25 @@ class CoslocalServer:
         self.stop()
 
 
-def _children(pid: int) -> list[int]:
+def _wait_dead(proc: Any, timeout: float = 10.0) -> None:
+    """Until a (re-parented) worker is gone or a zombie: a container's PID 1 may never reap it."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.01)
+
+
+def _children(pid: int) -> list[Any]:
+    """psutil handles for the server's descendants (psutil is pinned in requirements)."""
     try:
         import psutil
 
-        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
-    except Exception:  # psutil missing or the process is gone: the parent kill still happens
+        return list(psutil.Process(pid).children(recursive=True))
+    except Exception:  # the process is already gone: nothing left to kill
         return []

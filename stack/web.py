@@ -29,6 +29,8 @@ def main() -> None:
         "--threads", os.environ.get("WEB_THREADS", "4"),
         "--timeout", "120",
         "--access-logfile", "-",
+        # gunicorn 27's control socket sits at one shared path in $HOME; we never use it.
+        "--no-control-socket",
     ]  # fmt: skip
     os.chdir(ROOT)
     os.execv(sys.executable, argv)

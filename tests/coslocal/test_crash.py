@@ -181,6 +181,8 @@ def test_one_server_per_data_dir(tmp_path: Path, spawn: Spawn) -> None:
     first = spawn(data)
     with pytest.raises(RuntimeError, match="exited"):
         CoslocalServer(data).start()
-    assert sdk_client(first).list_objects  # the first one is untouched and still serving
+    client = sdk_client(first)  # the first one is untouched and still serving
+    client.create_bucket(Bucket=BUCKET)
+    assert client.head_bucket(Bucket=BUCKET)["x-cos-bucket-region"] == "ap-guangzhou"
     first.kill()
     spawn(data)  # the lock dies with its holder, kill -9 included

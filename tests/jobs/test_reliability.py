@@ -26,7 +26,7 @@ def test_upload_resumes_after_the_worker_is_killed_mid_way(
     data = os.urandom(64 * MB)  # 8 parts of 8 MB, 4 in flight
     worker = start_worker(CONSOLE_UPLOAD_PART_MB="8", CONSOLE_UPLOAD_THREADS="4")
     client.force_login(alice)
-    coslocal.set_faults(mode="delay", delay=1.0, fraction=1.0, method="PUT",
+    coslocal.set_faults(mode="delay", delay=1.5, fraction=1.0, method="PUT",
                         query_contains="partNumber")  # fmt: skip
     try:
         job_id = send_file(client, new_bucket, "huge/file.bin", data, 8 * MB)

@@ -59,7 +59,7 @@ def test_cancel_mid_upload_aborts_the_multipart_upload(
     data = os.urandom(8 * 1024 * 1024)
     start_worker(CONSOLE_UPLOAD_THREADS="2")
     client.force_login(alice)
-    coslocal.set_faults(mode="delay", delay=0.5, fraction=1.0, method="PUT",
+    coslocal.set_faults(mode="delay", delay=1.0, fraction=1.0, method="PUT",
                         query_contains="partNumber")  # fmt: skip
     try:
         job_id = send_file(client, new_bucket, "c/file.bin", data, 1024 * 1024)
