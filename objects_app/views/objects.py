@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import NoReturn
+from typing import TypeVar
 from urllib.parse import quote, urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import (
@@ -47,13 +48,18 @@ DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inli
 TEMPLATE = "objects_app/object_detail.html"
 
 
+F = TypeVar("F", bound=forms.Form)
+
+
 def _bad(form: object) -> HttpResponse:
     return HttpResponseBadRequest(form.errors.as_text())  # type: ignore[attr-defined]
 
 
-def _refuse(form: object) -> NoReturn:
-    """Invalid input to a write: a 422 with the reasons, shown in #flash (error middleware)."""
-    raise ObjectsError(" ".join(_messages(form)), status=422)
+def _valid(form: F) -> F:
+    """The form, validated; invalid input to a write is a 422 with the reasons, in #flash."""
+    if not form.is_valid():
+        raise ObjectsError(" ".join(_messages(form)), status=422)
+    return form
 
 
 def detail_url(bucket: str, key: str) -> str:
@@ -142,9 +148,7 @@ def _stream(download: selectors.Download, *, filename: str, inline: bool) -> Htt
 @require_POST
 @role_required(VIEWER)  # viewers may download, so they may hand out a time-limited link (audited)
 def object_share(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = ShareForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(ShareForm(request.POST))
     url = services.object_share(user=request.user, bucket=bucket, **form.cleaned_data)
     context = {"share_url": url, "expires": form.cleaned_data["expires"]}
     return render(request, f"{TEMPLATE}#share-result", context)
@@ -172,9 +176,7 @@ def _messages(form: object) -> list[str]:
 @require_POST
 @role_required(OPERATOR)
 def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = FolderForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(FolderForm(request.POST))
     key = services.folder_create(user=request.user, bucket=bucket, **form.cleaned_data)
     response = render(
         request, "objects_app/error.html#ok-message", {"message": f"Folder {key} created."}
@@ -187,9 +189,7 @@ def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = DeleteForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(DeleteForm(request.POST))
     key = form.cleaned_data["key"]
     if not form.cleaned_data["confirmed"]:
         return render(request, f"{TEMPLATE}#delete-confirm", {"bucket": bucket, "key": key})
@@ -201,9 +201,7 @@ def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = CopyForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(CopyForm(request.POST))
     data = form.cleaned_data
     action = data["action"]
     dest_bucket = data["dest_bucket"] or bucket
@@ -221,9 +219,7 @@ def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = MetadataForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(MetadataForm(request.POST))
     key = form.cleaned_data["key"]
     services.object_metadata_update(
         user=request.user, bucket=bucket, key=key, headers=form.headers(),
@@ -235,9 +231,7 @@ def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = StorageClassForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(StorageClassForm(request.POST))
     key, storage_class = form.cleaned_data["key"], form.cleaned_data["storage_class"]
     services.object_storage_class_change(
         user=request.user, bucket=bucket, key=key, storage_class=storage_class
@@ -248,9 +242,7 @@ def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def object_restore(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = RestoreForm(request.POST)
-    if not form.is_valid():
-        _refuse(form)
+    form = _valid(RestoreForm(request.POST))
     key = form.cleaned_data["key"]
     services.object_restore(
         user=request.user, bucket=bucket, key=key, days=form.cleaned_data["days"],

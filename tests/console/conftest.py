@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -43,3 +45,15 @@ def paged_bucket(cos_client) -> str:  # type: ignore[no-untyped-def]
         for n in range(120):
             cos_client.put_object(Bucket=bucket, Key=f"many/item-{n:03d}.txt", Body=b"x" * n)
     return bucket
+
+
+SCRATCH_BUCKET = "console-1250000000"
+
+
+@pytest.fixture
+def scratch(cos_client) -> str:  # type: ignore[no-untyped-def]
+    """A fresh prefix in a versioned bucket, so tests never see each other's objects."""
+    if not cos_client.bucket_exists(SCRATCH_BUCKET):
+        cos_client.create_bucket(Bucket=SCRATCH_BUCKET)
+        cos_client.put_bucket_versioning(Bucket=SCRATCH_BUCKET, Status="Enabled")
+    return f"t-{uuid.uuid4().hex[:10]}/"

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import time
-import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
 from django.urls import reverse
 
 from objects_app.models import AuditEvent
+from tests.console.conftest import SCRATCH_BUCKET as BUCKET
 
 pytestmark = pytest.mark.usefixtures("console_cos")
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-BUCKET = "console-1250000000"
-
-
-@pytest.fixture
-def scratch(cos_client) -> str:  # type: ignore[no-untyped-def]
-    if not cos_client.bucket_exists(BUCKET):
-        cos_client.create_bucket(Bucket=BUCKET)
-        cos_client.put_bucket_versioning(Bucket=BUCKET, Status="Enabled")
-    return f"d-{uuid.uuid4().hex[:10]}/"
 
 
 def detail(key: str, bucket: str = BUCKET, **extra: str) -> str:

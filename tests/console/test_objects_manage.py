@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from objects_app.models import AuditEvent
+from tests.console.conftest import SCRATCH_BUCKET as BUCKET
 
 pytestmark = pytest.mark.usefixtures("console_cos")
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-BUCKET = "console-1250000000"
-
-
-@pytest.fixture
-def scratch(cos_client) -> str:  # type: ignore[no-untyped-def]
-    """A fresh prefix in a versioned bucket, so tests never see each other's objects."""
-    if not cos_client.bucket_exists(BUCKET):
-        cos_client.create_bucket(Bucket=BUCKET)
-        cos_client.put_bucket_versioning(Bucket=BUCKET, Status="Enabled")
-    return f"t-{uuid.uuid4().hex[:10]}/"
 
 
 def url(name: str) -> str:
