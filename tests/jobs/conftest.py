@@ -3,6 +3,9 @@ shared between this process (the web side) and the worker, and a Redis restart h
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -33,8 +36,25 @@ class BeatWorkerProcess(WorkerProcess):
                 "--without-mingle", "--without-heartbeat", "--beat",
                 "--schedule", str(self.log_path.with_suffix(".beat"))]  # fmt: skip
         self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
+        # Its own process group, so kill() takes the pool and the embedded beat down too (as a
+        # crashed machine would); killing only the main process would orphan the beat process.
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True
+        )
         return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker: main process, pool children and beat."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers after a warm shutdown
 
 
 @pytest.fixture
