@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import re
+from typing import Any
 
 import pytest
 import requests
@@ -96,7 +97,7 @@ def test_5xx_retried_then_succeeds_and_body_reseeked(client: CosS3Client) -> Non
     bodies: list[bytes] = []
 
     def record(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        body = request.body
+        body: Any = request.body  # bytes, or the file-like body the client re-seeks
         bodies.append(body.read() if hasattr(body, "read") else bytes(body or b""))
         if len(bodies) < 3:
             return 503, {}, error_xml("SlowDown")

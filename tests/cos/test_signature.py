@@ -161,9 +161,9 @@ def test_wire_request_is_signed_as_the_sdk_would_sign_it(
         if isinstance(result, dict) and "Body" in result:
             result["Body"].close()
         sent = rs.calls[0].request
-        query = urlsplit(sent.url).query
-        params = dict(p.split("=", 1) for p in query.split("&")) if query else {}
-        params = {unquote(k): unquote(v) for k, v in params.items()}
+        query = urlsplit(str(sent.url)).query
+        pairs = [p.split("=", 1) for p in query.split("&")] if query else []
+        params = {unquote(k): unquote(v) for k, v in pairs}
         key = kwargs.get("Key")
         unsigned = sent.copy()
         del unsigned.headers["Authorization"]
