@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .config import format_bucket
@@ -46,6 +46,7 @@ class UploadOps(PresignOps):
         MAXThread: int = 5,
         EnableMD5: bool = False,
         progress_callback: ProgressCallback | None = None,
+        upload_id_callback: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Upload a local file; files up to ``PartSize`` MB use one PUT, larger ones multipart.
@@ -57,6 +58,9 @@ class UploadOps(PresignOps):
         Args:
             PartSize: part size in MB (grown if the file would need more than 10,000 parts).
             progress_callback: called as ``callback(consumed_bytes, total_bytes)``.
+            upload_id_callback: (not in the SDK) called with the multipart UploadId, new or
+                resumed, before any part is sent, so a caller can later abort exactly its own
+                upload rather than every unfinished upload of the key.
             kwargs: headers for the object (ContentType, Metadata, ACL, StorageClass ...).
         Returns:
             put_object's or complete_multipart_upload's result.
@@ -72,8 +76,9 @@ class UploadOps(PresignOps):
         parts = plan_parts(size, _choose(size, PartSize * MB))
         with open(LocalFilePath, "rb") as fp:
             return self._upload_multipart(
-                Bucket, Key, fp.fileno(), parts, MAXThread, EnableMD5, progress, kwargs
-            )
+                Bucket, Key, fp.fileno(), parts, MAXThread, EnableMD5, progress, kwargs,
+                upload_id_callback,
+            )  # fmt: skip
 
     def _upload_simple(
         self,
@@ -104,6 +109,7 @@ class UploadOps(PresignOps):
         enable_md5: bool,
         progress: Progress,
         kwargs: Mapping[str, Any],
+        upload_id_callback: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         upload_id, done = self._find_resumable(bucket, key, fd, parts)
         if upload_id is None:
@@ -114,6 +120,8 @@ class UploadOps(PresignOps):
         progress.report(sum(p.length for p in parts if p.number in done))
         part_kwargs = {k: kwargs[k] for k in PART_KWARGS if k in kwargs}
         uid = str(upload_id)
+        if upload_id_callback is not None:
+            upload_id_callback(uid)
 
         def send(part: Part) -> PartResult:
             data = os.pread(fd, part.length, part.offset)

@@ -217,7 +217,15 @@ def _send(job: Job, path: Path) -> dict[str, Any]:
         PartSize=settings.CONSOLE_UPLOAD_PART_MB,
         MAXThread=settings.CONSOLE_UPLOAD_THREADS,
         progress_callback=progress,
+        upload_id_callback=lambda upload_id: _remember_upload_id(job.pk, upload_id),
     )
+
+
+def _remember_upload_id(job_id: int, upload_id: str) -> None:
+    # Persisted before any part is sent, so a cancel (even after a worker crash) aborts exactly
+    # this job's multipart upload and never another upload of the same key.
+    params = Job.objects.values_list("params", flat=True).get(pk=job_id)
+    Job.objects.filter(pk=job_id).update(params={**params, "upload_id": upload_id})
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -229,15 +237,13 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def upload_cleanup(job: Job) -> None:
-    """Abort unfinished multipart uploads of the job's key (no orphaned parts); drop staging."""
-    if job.state != JobState.SUCCEEDED:
-        client = get_cos_client()
+    """Abort the job's own multipart upload, if it began one (no orphaned parts); drop staging."""
+    upload_id = Job.objects.values_list("params", flat=True).get(pk=job.pk).get("upload_id")
+    if job.state != JobState.SUCCEEDED and upload_id:
         try:
-            for upload in client.iter_multipart_uploads(Bucket=job.bucket, Prefix=job.prefix):
-                if upload.get("Key") == job.prefix:
-                    client.abort_multipart_upload(
-                        Bucket=job.bucket, Key=job.prefix, UploadId=upload["UploadId"]
-                    )
+            get_cos_client().abort_multipart_upload(
+                Bucket=job.bucket, Key=job.prefix, UploadId=upload_id
+            )
         except CosServiceError as exc:
             if exc.get_status_code() >= 500:
                 raise

@@ -102,6 +102,35 @@ def test_upload_resumes_only_missing_parts(
     assert [u["Key"] for u in client.iter_multipart_uploads(Bucket=bucket)] == ["resume-other"]
 
 
+def test_upload_id_callback_names_the_upload_used_new_or_resumed(
+    client: CosS3Client, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_file(tmp_path / "f", 2 * MB + 5)
+    reported: list[str] = []
+    parts = _spy(monkeypatch, client, "upload_part")
+    # Complete fails, leaving the upload unfinished: the next call resumes it.
+    monkeypatch.setattr(client, "complete_multipart_upload", _raise_client_error)
+    with pytest.raises(CosClientError):
+        client.upload_file(
+            Bucket=bucket, Key="cb", LocalFilePath=str(tmp_path / "f"), PartSize=1,
+            upload_id_callback=reported.append,
+        )  # fmt: skip
+    listed = [
+        u["UploadId"] for u in client.iter_multipart_uploads(Bucket=bucket) if u["Key"] == "cb"
+    ]
+    assert reported == listed and all(call[0][4] == reported[0] for call in parts)
+    monkeypatch.undo()
+    client.upload_file(
+        Bucket=bucket, Key="cb", LocalFilePath=str(tmp_path / "f"), PartSize=1,
+        upload_id_callback=reported.append,
+    )  # fmt: skip
+    assert reported == [listed[0], listed[0]]  # the resumed upload is reported again
+
+
+def _raise_client_error(*args: Any, **kwargs: Any) -> Any:
+    raise CosClientError("complete failed (test)")
+
+
 def test_upload_does_not_reuse_parts_of_a_changed_file(
     client: CosS3Client, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,9 +53,20 @@ def test_chunked_upload_becomes_a_verified_object_and_staging_is_removed(
     assert no_multipart_uploads(cos_client, new_bucket, "big/file.bin")
 
 
-def test_cancel_mid_upload_aborts_the_multipart_upload(
+def uploads_of(cos_client, bucket: str, key: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        u["UploadId"] for u in cos_client.iter_multipart_uploads(Bucket=bucket) if u["Key"] == key
+    ]
+
+
+def test_cancel_mid_upload_aborts_only_its_own_multipart_upload(
     client, alice, cos_client, coslocal, new_bucket, job_settings, start_worker
 ) -> None:
+    # Someone else's unfinished upload of the same key (other bytes): a cancel must not touch it.
+    other = cos_client.create_multipart_upload(Bucket=new_bucket, Key="c/file.bin")["UploadId"]
+    cos_client.upload_part(
+        Bucket=new_bucket, Key="c/file.bin", Body=b"o" * 1024 * 1024, PartNumber=1, UploadId=other
+    )
     data = os.urandom(8 * 1024 * 1024)
     start_worker(CONSOLE_UPLOAD_THREADS="2")
     client.force_login(alice)
@@ -64,11 +75,18 @@ def test_cancel_mid_upload_aborts_the_multipart_upload(
     try:
         job_id = send_file(client, new_bucket, "c/file.bin", data, 1024 * 1024)
         wait_for(lambda: Job.objects.get(pk=job_id).bytes_done > 0, 30, "the first parts")
+        own = Job.objects.get(pk=job_id).params["upload_id"]
+        assert own != other and set(uploads_of(cos_client, new_bucket, "c/file.bin")) == {
+            own,
+            other,
+        }
         response = client.post(reverse("objects:job-cancel", args=[job_id]), **HTMX)
         assert response.status_code == 200
         staging = job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}"
         wait_for(lambda: not staging.exists(), 30, "staging removal")
-        wait_for(lambda: no_multipart_uploads(cos_client, new_bucket, "c/file.bin"), 30, "abort")
+        wait_for(
+            lambda: uploads_of(cos_client, new_bucket, "c/file.bin") == [other], 30, "the abort"
+        )
     finally:
         coslocal.clear_faults()
     assert Job.objects.get(pk=job_id).state == JobState.CANCELLED
