@@ -74,39 +74,28 @@ def audited(
     Not inside a transaction on purpose: a failed COS call must still leave its audit row.
     """
     draft = AuditDraft(version_id=version_id, detail=detail)
+    outcome = AuditEvent.Outcome.OK
     try:
         yield draft
-    except Exception as exc:
-        audit_record(
-            user=user,
-            action=action,
-            bucket=bucket,
-            key=key,
-            version_id=draft.version_id,
-            outcome=AuditEvent.Outcome.ERROR,
-            request_id=_request_id_of(exc),
-            detail=_describe(exc, draft.detail),
-        )
+    except BaseException as exc:  # even an interrupted action must not be recorded as "ok"
+        outcome = AuditEvent.Outcome.ERROR
+        draft.request_id, draft.detail = _request_id_of(exc), _describe(exc, draft.detail)
         raise
-    audit_record(
-        user=user,
-        action=action,
-        bucket=bucket,
-        key=key,
-        version_id=draft.version_id,
-        request_id=draft.request_id,
-        detail=draft.detail,
-    )
+    finally:
+        audit_record(
+            user=user, action=action, bucket=bucket, key=key, version_id=draft.version_id,
+            outcome=outcome, request_id=draft.request_id, detail=draft.detail,
+        )  # fmt: skip
 
 
-def _request_id_of(exc: Exception) -> str:
+def _request_id_of(exc: BaseException) -> str:
     if isinstance(exc, CosServiceError):
         request_id = exc.get_request_id()
         return "" if request_id in (None, "Unknown") else str(request_id)
     return ""
 
 
-def _describe(exc: Exception, detail: str) -> str:
+def _describe(exc: BaseException, detail: str) -> str:
     # Code and message only: never the signed URL or headers a client error might carry.
     if isinstance(exc, CosServiceError):
         text = f"{exc.get_status_code()} {exc.get_error_code()}: {exc.get_error_msg()}"

@@ -46,15 +46,21 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context.close()
 
 
-@pytest.fixture
-def logged_in_page(page, live_server, console_cos, django_user_model):  # type: ignore[no-untyped-def]
+def log_in(page, live_server, user_model, *, username: str, role: str):  # type: ignore[no-untyped-def]
+    """Create a user holding `role` and log in through the real login form."""
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user(username="olivia", password="s3cret-pass-1")
-    user.groups.add(Group.objects.get_or_create(name="operator")[0])
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", "s3cret-pass-1")
+    password = f"s3cret-{username}-1"
+    user = user_model.objects.create_user(username=username, password=password)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_selector("#bucket-table")
     return page
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, console_cos, django_user_model):  # type: ignore[no-untyped-def]
+    return log_in(page, live_server, django_user_model, username="olivia", role="operator")

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from tests.e2e.conftest import log_in
+
 pytestmark = pytest.mark.e2e
 
 BUCKET = "e2e-1250000000"
@@ -14,17 +16,9 @@ BUCKET = "e2e-1250000000"
 def test_admin_sees_own_actions_in_the_audit_log(
     page, live_server, console_cos, cos_client, django_user_model
 ) -> None:
-    from django.contrib.auth.models import Group
-
     if not cos_client.bucket_exists(BUCKET):
         cos_client.create_bucket(Bucket=BUCKET)
-    admin = django_user_model.objects.create_user(username="ada", password="s3cret-pass-2")
-    admin.groups.add(Group.objects.get_or_create(name="admin")[0])
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "s3cret-pass-2")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#bucket-table")
+    log_in(page, live_server, django_user_model, username="ada", role="admin")
 
     name = f"audit-{uuid.uuid4().hex[:6]}"
     page.goto(f"{live_server.url}/b/{BUCKET}/")
