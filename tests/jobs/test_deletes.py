@@ -86,10 +86,19 @@ def test_delete_under_503s_and_resets_finishes_with_exact_counts(
     start_worker(CONSOLE_DELETE_PARALLEL="2")
     client.force_login(alice)
     # A share of multi-deletes get 503 SlowDown and a share of listings are reset mid-connection.
+    # Rules are tried in order: the two count rules make sure each kind fires at least once (the
+    # random shares alone fire nowhere in about one run in twenty), the fraction rules add more.
+    slow_down = {
+        "mode": "error",
+        "status": 503,
+        "code": "SlowDown",
+        "method": "POST",
+        "query_contains": "delete",
+    }
+    reset = {"mode": "reset", "method": "GET", "query_contains": "prefix"}
     rules = [
-        {"mode": "error", "status": 503, "code": "SlowDown", "fraction": 0.4, "method": "POST",
-         "query_contains": "delete"},
-        {"mode": "reset", "fraction": 0.3, "method": "GET", "query_contains": "prefix"},
+        {**slow_down, "count": 1}, {**reset, "count": 1},
+        {**slow_down, "fraction": 0.4}, {**reset, "fraction": 0.3},
     ]  # fmt: skip
     coslocal._admin("POST", rules)  # the helper's set_faults takes one rule; the API takes a list
     try:
@@ -101,7 +110,7 @@ def test_delete_under_503s_and_resets_finishes_with_exact_counts(
         coslocal.clear_faults()
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 3000, 0)
     assert keys_under(cos_client, new_bucket) == ["g/keep"]
-    assert sum(rule["fired"] for rule in fired["rules"]) > 0, fired
+    assert [rule["fired"] for rule in fired["rules"][:2]] == [1, 1], fired
 
 
 def test_selection_delete_removes_exactly_the_chosen_keys(
