@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID  # noqa: E402
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY  # noqa: E402
 from coslocal.testing import CoslocalServer  # noqa: E402
 
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 REGION = "ap-guangzhou"
 BUCKET = "bench-1250000000"
 MB = 1024 * 1024

@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coslocal.store import NewObject, Store  # noqa: E402
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID  # noqa: E402
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY  # noqa: E402
 from coslocal.testing import CoslocalServer  # noqa: E402
 from stack.net import free_port, wait_for_port  # noqa: E402
 
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 APPID = "1250000000"
 SMALL, BIG = f"bench-1k-{APPID}", f"bench-1m-{APPID}"
 EMPTY_MD5 = '"d41d8cd98f00b204e9800998ecf8427e"'

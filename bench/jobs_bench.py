@@ -28,12 +28,12 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID  # noqa: E402
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY  # noqa: E402
 from coslocal.testing import CoslocalServer  # noqa: E402
 from stack.net import free_port, wait_for_port  # noqa: E402
 from stack.redis_server import redis_argv  # noqa: E402
 
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 BUCKET = "jobsbench-1250000000"
 MB = 1024 * 1024
 PASSWORD = "bench-password-1"

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY
 from coslocal.testing import CoslocalServer
 from stack.net import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APPID = "1250000000"
 REGION = "ap-guangzhou"
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 
 
 # --- guard: tests talk to loopback only --------------------------------------------------------
@@ -59,13 +59,14 @@ def _loopback_only() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each pytest run gets its own SQLite test database file (worker processes and the live
-    server open it by path), so concurrent runs never share one."""
+    """Each pytest run gets its own SQLite test database in a file, not :memory:, because Celery
+    worker processes open it by path; a temp dir keeps concurrent runs apart."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        database["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test-console.sqlite3")
+        test = database.setdefault("TEST", {})
+        test["NAME"] = str(tmp_path_factory.mktemp("db") / "test-console.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,13 @@ from urllib.parse import unquote_plus, urlencode
 import pytest
 from django.urls import reverse
 
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY
 from objects_app.services.audit import audit_record
 
 pytestmark = pytest.mark.usefixtures("console_cos")
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "security-1250000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 XSS_KEYS = ["<img src=x onerror=alert(1)>.txt", '"><script>alert(1)</script>.txt', "a'b\"c&d.txt"]
 ODD_KEYS = [
     "with space.txt", "100%.txt", "a+b.txt", "hash#tag.txt", "what?.txt", "中文/文件.txt",

@@ -10,13 +10,13 @@ import pytest
 from qcloud_cos import CosConfig as SdkConfig
 from qcloud_cos import CosS3Client as SdkClient
 
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY
 from coslocal.testing import CoslocalServer
 from objects_app.cos import CosConfig, CosS3Client
 
 APPID = "1250000000"
 REGION = "ap-guangzhou"
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 STS_TOKEN = "sts-token-for-client-tests"
 _names = itertools.count(1)
 

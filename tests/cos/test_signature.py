@@ -14,11 +14,11 @@ from qcloud_cos import CosConfig as SdkConfig
 from qcloud_cos import CosS3Client as SdkClient
 from qcloud_cos.cos_auth import CosS3Auth
 
+from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID
+from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY
 from objects_app.cos import CosConfig, CosS3Client
 from objects_app.cos.auth import CosSigner, sign
 
-SECRET_ID = "AKIDcoslocaltest0000000000000000"
-SECRET_KEY = "coslocal-test-secret-key-0000000"
 BUCKET = "demo-1250000000"
 NOW = 1_700_000_000
 KEY_PIECES = [

@@ -99,6 +99,18 @@ def restart_redis(server: RedisProcess, down_seconds: float = 2.0) -> None:
     server.start()
 
 
+@contextlib.contextmanager
+def slowed(server, *, method: str, query_contains: str, delay: float) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Every matching request to coslocal waits `delay` s, so a test can act mid-job."""
+    server.set_faults(
+        mode="delay", delay=delay, fraction=1.0, method=method, query_contains=query_contains
+    )
+    try:
+        yield
+    finally:
+        server.clear_faults()
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

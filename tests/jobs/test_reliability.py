@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from objects_app.cos.crc64 import crc64
 from objects_app.models import Job, JobState
-from tests.jobs.conftest import keys_under, restart_redis, seed_keys, wait_for, wait_for_job
+from tests.jobs.conftest import keys_under, restart_redis, seed_keys, slowed, wait_for, wait_for_job
 from tests.jobs.test_deletes import plan
 from tests.jobs.test_uploads import no_multipart_uploads, send_file
 
@@ -26,9 +26,7 @@ def test_upload_resumes_after_the_worker_is_killed_mid_way(
     data = os.urandom(64 * MB)  # 8 parts of 8 MB, 4 in flight
     worker = start_worker(CONSOLE_UPLOAD_PART_MB="8", CONSOLE_UPLOAD_THREADS="4")
     client.force_login(alice)
-    coslocal.set_faults(mode="delay", delay=1.5, fraction=1.0, method="PUT",
-                        query_contains="partNumber")  # fmt: skip
-    try:
+    with slowed(coslocal, method="PUT", query_contains="partNumber", delay=1.5):
         job_id = send_file(client, new_bucket, "huge/file.bin", data, 8 * MB)
         wait_for(lambda: Job.objects.get(pk=job_id).bytes_done > 0, 60, "the first parts")
         worker.kill()
@@ -37,8 +35,6 @@ def test_upload_resumes_after_the_worker_is_killed_mid_way(
         start_worker(CONSOLE_UPLOAD_PART_MB="8", CONSOLE_UPLOAD_THREADS="4")
         job = wait_for_job(job_id, timeout=90)
         parts_sent = coslocal.fault_state()["fired"]
-    finally:
-        coslocal.clear_faults()
     assert job.state == JobState.SUCCEEDED, job.error_message
     head = cos_client.head_object(Bucket=new_bucket, Key="huge/file.bin")
     assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
@@ -59,9 +55,7 @@ def test_delete_finishes_exactly_after_the_worker_is_killed_mid_way(
     client.force_login(alice)
     job = plan(client, new_bucket, "bulk/")
     assert job.result["current"]["objects"] == 10_000
-    coslocal.set_faults(mode="delay", delay=0.4, fraction=1.0, method="POST",
-                        query_contains="delete")  # fmt: skip
-    try:
+    with slowed(coslocal, method="POST", query_contains="delete", delay=0.4):
         url = reverse("objects:delete-confirm", args=[job.pk])
         assert client.post(url, {"mode": "current"}).status_code == 200
         wait_for(lambda: Job.objects.get(pk=job.pk).done >= 2000, 60, "the first windows")
@@ -70,8 +64,6 @@ def test_delete_finishes_exactly_after_the_worker_is_killed_mid_way(
         assert killed.state == JobState.RUNNING and killed.done < 10_000
         start_worker(CONSOLE_DELETE_PARALLEL="2")
         job = wait_for_job(job.pk, timeout=90)
-    finally:
-        coslocal.clear_faults()
     assert (job.state, job.done, job.failed, job.total) == (JobState.SUCCEEDED, 10_000, 0, 10_000)
     assert keys_under(cos_client, new_bucket, "bulk/") == []
     assert sorted(keys_under(cos_client, new_bucket)) == sorted(siblings)
@@ -85,15 +77,11 @@ def test_a_job_finishes_across_a_redis_restart(
     start_worker(CONSOLE_DELETE_PARALLEL="1", CONSOLE_JOB_SLICE_SECONDS="0")
     client.force_login(alice)
     job = plan(client, new_bucket, "r/")
-    coslocal.set_faults(mode="delay", delay=0.4, fraction=1.0, method="POST",
-                        query_contains="delete")  # fmt: skip
-    try:
+    with slowed(coslocal, method="POST", query_contains="delete", delay=0.4):
         url = reverse("objects:delete-confirm", args=[job.pk])
         assert client.post(url, {"mode": "current"}).status_code == 200
         wait_for(lambda: Job.objects.get(pk=job.pk).done >= 1000, 60, "the first window")
         restart_redis(redis_server, down_seconds=2.0)
         job = wait_for_job(job.pk, timeout=90)
-    finally:
-        coslocal.clear_faults()
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 4000, 0)
     assert keys_under(cos_client, new_bucket) == []

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from objects_app.cos.crc64 import crc64
 from objects_app.models import Job, JobState
-from tests.jobs.conftest import wait_for, wait_for_job
+from tests.jobs.conftest import slowed, wait_for, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("console_cos")]
 
@@ -70,9 +70,7 @@ def test_cancel_mid_upload_aborts_only_its_own_multipart_upload(
     data = os.urandom(8 * 1024 * 1024)
     start_worker(CONSOLE_UPLOAD_THREADS="2")
     client.force_login(alice)
-    coslocal.set_faults(mode="delay", delay=1.0, fraction=1.0, method="PUT",
-                        query_contains="partNumber")  # fmt: skip
-    try:
+    with slowed(coslocal, method="PUT", query_contains="partNumber", delay=1.0):
         job_id = send_file(client, new_bucket, "c/file.bin", data, 1024 * 1024)
         wait_for(lambda: Job.objects.get(pk=job_id).bytes_done > 0, 30, "the first parts")
         own = Job.objects.get(pk=job_id).params["upload_id"]
@@ -87,7 +85,5 @@ def test_cancel_mid_upload_aborts_only_its_own_multipart_upload(
         wait_for(
             lambda: uploads_of(cos_client, new_bucket, "c/file.bin") == [other], 30, "the abort"
         )
-    finally:
-        coslocal.clear_faults()
     assert Job.objects.get(pk=job_id).state == JobState.CANCELLED
     assert not cos_client.object_exists(Bucket=new_bucket, Key="c/file.bin")
