@@ -221,10 +221,15 @@ CONSOLE_JOB_STALE_SECONDS = env_int("CONSOLE_JOB_STALE_SECONDS", 120)
 CONSOLE_JOB_SWEEP_SECONDS = env_int("CONSOLE_JOB_SWEEP_SECONDS", 30)
 # A batch task works this long, then hands the rest to a fresh message (short tasks, fair queue).
 CONSOLE_JOB_SLICE_SECONDS = env_int("CONSOLE_JOB_SLICE_SECONDS", 60)
-# Browser chunk size for large uploads, and the multipart part size/threads the worker uses.
+# Large uploads: the browser's chunk size, which is also the multipart part size (grown for
+# files that would need more than 10,000 parts), and the parts the worker sends at once.
 CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
-CONSOLE_UPLOAD_PART_MB = env_int("CONSOLE_UPLOAD_PART_MB", 8)
 CONSOLE_UPLOAD_THREADS = env_int("CONSOLE_UPLOAD_THREADS", 4)
+# A chunk request waits (up to 10 s) while this many chunks are staged and not yet in COS: it
+# bounds staging per upload and keeps staged bytes in the page cache until the worker reads them.
+CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 16)
+# With no new chunk for this long, the worker hands the upload back; the next chunk requeues it.
+CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
 

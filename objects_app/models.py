@@ -77,6 +77,12 @@ class Job(models.Model):
         return self.state in (JobState.QUEUED, JobState.RUNNING)
 
     @property
+    def bytes_received(self) -> int:
+        """Uploads: bytes the browser has sent (chunks staged or already in COS)."""
+        chunk = int(self.params.get("chunk_size") or 0)
+        return min(int(self.bytes_total or 0), self.done * chunk)
+
+    @property
     def elapsed_seconds(self) -> float | None:
         if self.started_at is None:
             return None
@@ -140,6 +146,29 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.seq} {self.key}"
+
+
+class UploadPart(models.Model):
+    """A part of a large upload that COS holds, recorded before its staged chunk is removed.
+
+    These rows are how an upload resumes (after a worker crash or an idle hand-back) without
+    re-reading chunks that are gone, and how the object's CRC-64 is checked at the end.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="upload_parts")
+    number = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=128)
+    crc64 = models.CharField(max_length=24)  # decimal, as COS reports it
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="uploadpart_job_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} part {self.number}"
 
 
 class AuditEvent(models.Model):

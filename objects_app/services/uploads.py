@@ -1,36 +1,49 @@
-"""Large uploads: the browser sends chunks into a staging file; a job uploads it to COS.
+"""Large uploads: the browser sends chunks into staging; a worker turns them into COS parts.
 
-Chunks must arrive in order (the browser resumes from the count the server reports), each is
-streamed to disk at its offset in 1 MiB blocks (never whole in memory), and the count advances by
-conditional UPDATE, so a resent chunk is harmless. When the last chunk lands, the job is queued;
-the worker calls the client's upload_file (parallel parts, resumes an interrupted multipart
-upload, verifies CRC-64) and removes the staging files.
+Each chunk is exactly one multipart part. Chunks arrive in order (the browser resumes from the
+count the server reports); each is streamed to its own staging file in 1 MiB blocks (never whole
+in memory) and made visible by rename, and the count advances by conditional UPDATE, so a resent
+chunk is harmless. The first chunk queues the job: the worker uploads parts while later chunks
+are still arriving (parallel parts, CRC-64 checked per part and for the whole object), records
+each part, then deletes its chunk. So staged bytes are read back while still in the page cache
+and, deleted within seconds, mostly never reach the disk; a large file costs one disk write (in
+COS), not two. When the browser pauses, the worker hands the job back and the next chunk queues it
+again. A chunk request waits briefly while the worker is more than a window of chunks behind, so
+staging stays small however big the file.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from objects_app.cos import CosClientError, CosServiceError
+from objects_app.cos import CosClientError, CosS3Client, CosServiceError
+from objects_app.cos.crc64 import combine_parts, crc64
+from objects_app.cos.transfer import header
 from objects_app.errors import ObjectsError
-from objects_app.models import TERMINAL_STATES, Job, JobKind, JobState
+from objects_app.models import TERMINAL_STATES, Job, JobKind, JobState, UploadPart
 from objects_app.services.audit import audit_record
 from objects_app.services.jobs import (
     job_claim,
     job_dispatch,
     job_finish,
     job_heartbeat,
+    job_release,
     job_state,
 )
 from objects_app.storage import get_cos_client
@@ -38,8 +51,12 @@ from objects_app.storage import get_cos_client
 log = logging.getLogger(__name__)
 
 MAX_KEY_BYTES = 850  # COS's limit on an object key, in UTF-8 bytes
-BLOCK = 1024 * 1024
+MAX_PARTS = 10_000  # COS's limit on parts per multipart upload
+MB = 1024 * 1024
+BLOCK = MB
 HEARTBEAT_EVERY = 0.5  # seconds between progress writes during the COS upload
+POLL_SECONDS = 0.2  # how often the worker looks for newly staged chunks
+ROOM_WAIT_SECONDS = 10.0  # the longest a chunk request waits for the worker to catch up
 ABANDONED_AFTER_DAYS = 7  # a pending upload with no chunk for this long is cancelled
 
 
@@ -50,7 +67,7 @@ class Readable(Protocol):
 
 
 class JobStopped(Exception):
-    """Raised from the progress callback to stop an upload whose job was cancelled."""
+    """Raised in the worker's loop when the job was cancelled (or taken over) meanwhile."""
 
 
 def validate_key(key: str) -> str:
@@ -67,13 +84,28 @@ def staging_dir(job_id: int) -> Path:
     return Path(settings.CONSOLE_UPLOAD_STAGING_DIR) / f"upload-{job_id}"
 
 
-def staging_file(job_id: int) -> Path:
-    return staging_dir(job_id) / "data"
+def chunk_path(job_id: int, index: int) -> Path:
+    return staging_dir(job_id) / f"chunk-{index:05d}"
+
+
+def staged_chunks(job_id: int) -> int:
+    """Chunks on disk that COS does not hold yet (the worker deletes each once its part is in)."""
+    try:
+        with os.scandir(staging_dir(job_id)) as entries:
+            return sum(1 for e in entries if e.name.startswith("chunk-") and "." not in e.name)
+    except FileNotFoundError:
+        return 0
 
 
 def chunk_length(job: Job, index: int) -> int:
     chunk = int(job.params["chunk_size"])
     return min(chunk, int(job.bytes_total or 0) - index * chunk)
+
+
+def choose_chunk_size(size: int) -> int:
+    """The configured chunk size, grown (in whole MiB) so the file fits in COS's 10,000 parts."""
+    floor = max(settings.CONSOLE_UPLOAD_CHUNK_BYTES, MB)  # COS's smallest part but the last
+    return max(floor, math.ceil(size / MAX_PARTS / MB) * MB)
 
 
 @transaction.atomic
@@ -89,15 +121,15 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
             bucket=bucket,
             prefix=key,
             bytes_total=size,
-            state=JobState.PENDING,
             params__fingerprint=fingerprint,
         )  # fmt: skip
+        .exclude(state__in=TERMINAL_STATES)
         .order_by("-pk")
         .first()
     )
     if existing is not None:
         return existing
-    chunk = settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    chunk = choose_chunk_size(size)
     job = Job.objects.create(
         kind=JobKind.UPLOAD,
         state=JobState.PENDING,
@@ -110,7 +142,6 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
         params={"fingerprint": fingerprint, "chunk_size": chunk},
     )
     staging_dir(job.pk).mkdir(parents=True, exist_ok=True)
-    staging_file(job.pk).touch()
     audit_record(user=user, action="job.upload.start", bucket=bucket, key=key, detail=f"{size}")
     return job
 
@@ -126,52 +157,89 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: Readable) 
         raise ObjectsError(f"Chunk {index} must be {expected} bytes, not {length}.", status=400)
     if index < job.done:
         return job  # already stored (a retry after a lost response)
-    if job.state != JobState.PENDING:
+    if job.is_terminal:
         raise ObjectsError("This upload no longer accepts chunks.", status=409)
     if index > job.done:
         raise ObjectsError(f"Chunk {index} is out of order: expected chunk {job.done}.", status=409)
-    offset = index * int(job.params["chunk_size"])
-    _write_at(staging_file(job.pk), offset, expected, stream)
-    Job.objects.filter(pk=job.pk, state=JobState.PENDING, done=index).update(
-        done=index + 1, bytes_done=F("bytes_done") + expected, heartbeat_at=timezone.now()
-    )
+    _wait_for_room(job.pk)
+    _write_chunk(chunk_path(job.pk, index), expected, stream)
+    _count_chunk(job, index)
     job.refresh_from_db()
-    if job.done == job.total:
-        _queue(job)
-        job.refresh_from_db()
     return job
 
 
-def _write_at(path: Path, offset: int, expected: int, stream: Readable) -> None:
-    """Stream exactly `expected` bytes to `path` at `offset`; on a short body, undo the write."""
+def _wait_for_room(job_id: int) -> None:
+    """Hold the request while a working worker is a full window behind (bounded, never fails).
+
+    Only while the job runs: with no worker on it, chunks simply pile up in staging and wait.
+    """
+    window = max(settings.CONSOLE_UPLOAD_WINDOW_CHUNKS, 1)
+    deadline = time.monotonic() + ROOM_WAIT_SECONDS
+    while staged_chunks(job_id) >= window and time.monotonic() < deadline:
+        if job_state(job_id) != JobState.RUNNING:
+            return
+        time.sleep(0.05)
+
+
+def _write_chunk(path: Path, expected: int, stream: Readable) -> None:
+    """Stream exactly `expected` bytes to a temporary file, then rename it into place."""
+    temp = path.with_suffix(".incoming")
     written = 0
-    with path.open("r+b") as fp:
-        fp.seek(offset)
-        while written < expected:
-            block = stream.read(min(BLOCK, expected - written))
-            if not block:
-                break
-            fp.write(block)
-            written += len(block)
+    try:
+        with temp.open("wb") as fp:
+            while written < expected:
+                block = stream.read(min(BLOCK, expected - written))
+                if not block:
+                    break
+                fp.write(block)
+                written += len(block)
         if written != expected:
-            fp.truncate(offset)
             raise ObjectsError(
                 f"The chunk ended after {written} of {expected} bytes; send it again.", status=400
             )
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 @transaction.atomic
-def _queue(job: Job) -> None:
-    with staging_file(job.pk).open("r+b") as fp:
-        fp.truncate(int(job.bytes_total or 0))  # drop anything past the file's end
-    if Job.objects.filter(pk=job.pk, state=JobState.PENDING).update(
-        state=JobState.QUEUED, bytes_done=0, heartbeat_at=timezone.now()
+def _count_chunk(job: Job, index: int) -> None:
+    """Advance the received count; the first chunk after a pause (re)queues the worker."""
+    now = timezone.now()
+    counted = (
+        Job.objects.filter(pk=job.pk, done=index)
+        .exclude(state__in=TERMINAL_STATES)
+        # heartbeat_at is the worker's while it runs; while pending it dates the last chunk
+        .update(
+            done=index + 1,
+            heartbeat_at=Case(
+                When(state=JobState.PENDING, then=Value(now)), default=F("heartbeat_at")
+            ),
+        )
+    )
+    if counted and Job.objects.filter(pk=job.pk, state=JobState.PENDING).update(
+        state=JobState.QUEUED, heartbeat_at=now
     ):
         job_dispatch(job)
 
 
+# --- the worker side -------------------------------------------------------------------------
+
+
+@dataclass
+class SentPart:
+    number: int
+    size: int
+    etag: str
+    crc64: int
+
+
+class StagingLost(Exception):
+    """A staged chunk that COS does not hold yet is gone or damaged: the file must be sent again."""
+
+
 def upload_run(*, job_id: int) -> None:
-    """The task body: upload the staged file to COS, or clean up after a cancel."""
+    """The task body: send staged chunks as parts, complete when all are in; or clean up."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
         return
@@ -180,60 +248,194 @@ def upload_run(*, job_id: int) -> None:
         return
     if not job_claim(job_id):
         return
-    path = staging_file(job_id)
-    if not path.exists() or path.stat().st_size != job.bytes_total:
-        job_finish(job_id, state=JobState.FAILED, error_message="The staged file is missing.")
-        return
     try:
-        result = _send(job, path)
-    except (JobStopped, CosClientError, CosServiceError):
-        if job_state(job_id) in TERMINAL_STATES:
-            upload_cleanup(job)  # cancelled mid-way: abort the multipart upload
-            return
-        raise
-    if job_finish(
-        job_id, state=JobState.SUCCEEDED, bytes_done=job.bytes_total, result=_summary(result)
-    ):
-        audit_record(user=job.user, action="job.upload.finish", bucket=job.bucket, key=job.prefix)
-    shutil.rmtree(staging_dir(job_id), ignore_errors=True)
+        all_sent = _pump(job)
+    except StagingLost as exc:
+        job_finish(job_id, state=JobState.FAILED, error_message=f"{exc} Upload the file again.")
+        all_sent = False
+    except JobStopped:
+        all_sent = False
+    except (CosClientError, CosServiceError):
+        if job_state(job_id) not in TERMINAL_STATES:
+            raise  # the task decides: retry later, or fail the job
+        all_sent = False
+    if all_sent:
+        _complete(Job.objects.get(pk=job_id))  # reloaded: this run may have begun the upload
+    elif job_state(job_id) in TERMINAL_STATES:
+        upload_cleanup(Job.objects.get(pk=job_id))  # cancelled or failed: abort, drop staging
 
 
-def _send(job: Job, path: Path) -> dict[str, Any]:
-    last = 0.0
+class _Pump:
+    """Uploads staged chunks as parts, THREADS at a time, while the browser keeps sending."""
 
-    def progress(consumed: int, total: int) -> None:
-        nonlocal last
+    def __init__(self, job: Job, client: CosS3Client, upload_id: str) -> None:
+        self.job, self.client, self.upload_id = job, client, upload_id
+        self.sent = {p.number: p for p in _recorded_parts(job.pk)}
+        self.bytes_done = sum(p.size for p in self.sent.values())
+        self.received = 0
+        self.todo: deque[int] = deque()
+        self.inflight: dict[Future[SentPart], int] = {}
+        self.last_beat = 0.0
+
+    def run(self) -> bool:
+        """True when every part is in COS; False when handed back (idle, or end of slice)."""
+        idle_since = time.monotonic()
+        # A slow browser can take hours; each task works one slice, then requeues the rest.
+        deadline = idle_since + settings.CONSOLE_JOB_SLICE_SECONDS
+        threads = max(settings.CONSOLE_UPLOAD_THREADS, 1)
+        with ThreadPoolExecutor(threads, thread_name_prefix=f"upload-{self.job.pk}") as pool:
+            while True:
+                if self._poll_received():
+                    idle_since = time.monotonic()
+                sliced = time.monotonic() > deadline
+                while self.todo and len(self.inflight) < threads and not sliced:
+                    index = self.todo.popleft()
+                    self.inflight[pool.submit(self._send, index)] = index
+                if self.inflight:
+                    self._collect()
+                elif len(self.sent) == self.job.total:
+                    self._beat(force=True)
+                    return True
+                elif sliced and self._requeue():
+                    return False
+                elif time.monotonic() - idle_since > settings.CONSOLE_UPLOAD_IDLE_SECONDS:
+                    if self._hand_back():
+                        return False
+                else:
+                    time.sleep(POLL_SECONDS)
+                self._beat()
+
+    def _collect(self) -> None:
+        finished, _ = wait(self.inflight, POLL_SECONDS, FIRST_COMPLETED)
+        for future in finished:
+            self._record(self.inflight.pop(future), future.result())
+
+    def _requeue(self) -> bool:
+        if not job_release(self.job.pk):
+            return False  # no longer running here: the next heartbeat says why
+        job_dispatch(self.job)  # the next slice; the sweep covers a lost message
+        return True
+
+    def _poll_received(self) -> bool:
+        received = Job.objects.values_list("done", flat=True).get(pk=self.job.pk)
+        if received == self.received:
+            return False
+        self.todo.extend(i for i in range(self.received, received) if i + 1 not in self.sent)
+        self.received = received
+        return True
+
+    def _send(self, index: int) -> SentPart:
+        expected = chunk_length(self.job, index)
+        try:
+            data = chunk_path(self.job.pk, index).read_bytes()
+        except FileNotFoundError:
+            raise StagingLost(f"Staged chunk {index} is missing.") from None
+        if len(data) != expected:
+            raise StagingLost(f"Staged chunk {index} is {len(data)} bytes, not {expected}.")
+        local = crc64(data)
+        result = self.client.upload_part(
+            self.job.bucket, self.job.prefix, data, index + 1, self.upload_id
+        )
+        remote = header(result, "x-cos-hash-crc64ecma")
+        if remote is not None and int(remote) != local:
+            raise CosClientError(f"part {index + 1} arrived damaged (CRC-64 {remote} != {local})")
+        return SentPart(index + 1, expected, str(header(result, "ETag") or ""), local)
+
+    def _record(self, index: int, part: SentPart) -> None:
+        # Recorded first, then the chunk goes: a crash between the two only leaves a stray file.
+        UploadPart.objects.update_or_create(
+            job_id=self.job.pk,
+            number=part.number,
+            defaults={"size": part.size, "etag": part.etag, "crc64": str(part.crc64)},
+        )
+        chunk_path(self.job.pk, index).unlink(missing_ok=True)
+        self.sent[part.number] = part
+        self.bytes_done += part.size
+
+    def _beat(self, *, force: bool = False) -> None:
         now = time.monotonic()
-        if now - last < HEARTBEAT_EVERY and consumed < total:
+        if not force and now - self.last_beat < HEARTBEAT_EVERY:
             return
-        last = now
-        if not job_heartbeat(job.pk, bytes_done=consumed):
-            raise JobStopped(f"job {job.pk} is no longer running")
+        self.last_beat = now
+        if not job_heartbeat(self.job.pk, bytes_done=self.bytes_done):
+            raise JobStopped(f"job {self.job.pk} is no longer running here")
 
-    return get_cos_client().upload_file(
-        Bucket=job.bucket,
-        Key=job.prefix,
-        LocalFilePath=str(path),
-        PartSize=settings.CONSOLE_UPLOAD_PART_MB,
-        MAXThread=settings.CONSOLE_UPLOAD_THREADS,
-        progress_callback=progress,
-        upload_id_callback=lambda upload_id: _remember_upload_id(job.pk, upload_id),
-    )
+    def _hand_back(self) -> bool:
+        """Back to pending unless a chunk arrived meanwhile; that chunk's request requeues it."""
+        return bool(
+            Job.objects.filter(pk=self.job.pk, state=JobState.RUNNING, done=self.received).update(
+                state=JobState.PENDING, heartbeat_at=timezone.now()
+            )
+        )
 
 
-def _remember_upload_id(job_id: int, upload_id: str) -> None:
+def _recorded_parts(job_id: int) -> Iterator[SentPart]:
+    for row in UploadPart.objects.filter(job_id=job_id):
+        yield SentPart(row.number, row.size, row.etag, int(row.crc64))
+
+
+def _pump(job: Job) -> bool:
+    client = get_cos_client()
+    upload_id = job.params.get("upload_id") or _begin(job, client)
+    return _Pump(job, client, upload_id).run()
+
+
+def _begin(job: Job, client: CosS3Client) -> str:
+    upload_id = str(client.create_multipart_upload(Bucket=job.bucket, Key=job.prefix)["UploadId"])
     # Persisted before any part is sent, so a cancel (even after a worker crash) aborts exactly
     # this job's multipart upload and never another upload of the same key.
-    params = Job.objects.values_list("params", flat=True).get(pk=job_id)
-    Job.objects.filter(pk=job_id).update(params={**params, "upload_id": upload_id})
+    params = Job.objects.values_list("params", flat=True).get(pk=job.pk)
+    Job.objects.filter(pk=job.pk).update(params={**params, "upload_id": upload_id})
+    return upload_id
 
 
-def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    lowered = {str(k).lower(): v for k, v in result.items()}
-    return {
-        "etag": str(lowered.get("etag", "")).strip('"'),
-        "crc64": str(lowered.get("x-cos-hash-crc64ecma", "")),
-    }
+def _complete(job: Job) -> None:
+    """Complete the multipart upload and check the object's CRC-64 against the staged bytes."""
+    client = get_cos_client()
+    parts = list(_recorded_parts(job.pk))
+    parts.sort(key=lambda p: p.number)
+    whole = combine_parts((p.crc64, p.size) for p in parts)
+    listing = [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
+    completed_here = True
+    try:
+        result = client.complete_multipart_upload(
+            Bucket=job.bucket,
+            Key=job.prefix,
+            UploadId=job.params["upload_id"],
+            MultipartUpload={"Part": listing},
+        )
+    except CosServiceError as exc:
+        if exc.get_error_code() != "NoSuchUpload":
+            raise
+        # Completed by an earlier run that died before recording it: the object decides.
+        result, completed_here = client.head_object(Bucket=job.bucket, Key=job.prefix), False
+    remote = header(result, "x-cos-hash-crc64ecma")
+    if remote is None:  # Complete reports it only if every part had one; ask HEAD
+        head = client.head_object(Bucket=job.bucket, Key=job.prefix)
+        remote = header(head, "x-cos-hash-crc64ecma")
+    if remote is None or int(remote) != whole:
+        _discard_damaged(job, client, result if completed_here else None)
+        job_finish(
+            job.pk,
+            state=JobState.FAILED,
+            error_message=f"The object's CRC-64 ({remote}) does not match the file's ({whole});"
+            " it was removed. Upload the file again.",
+        )
+        shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+        return
+    summary = {"etag": str(header(result, "ETag") or "").strip('"'), "crc64": str(whole)}
+    if job_finish(job.pk, state=JobState.SUCCEEDED, bytes_done=job.bytes_total, result=summary):
+        audit_record(user=job.user, action="job.upload.finish", bucket=job.bucket, key=job.prefix)
+    shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+
+
+def _discard_damaged(job: Job, client: CosS3Client, completed: dict[str, Any] | None) -> None:
+    """Remove an object this run just completed with the wrong bytes (never anyone else's)."""
+    if completed is None:
+        return
+    version = header(completed, "x-cos-version-id")
+    extra = {"VersionId": version} if version and version != "null" else {}
+    client.delete_object(Bucket=job.bucket, Key=job.prefix, **extra)
 
 
 def upload_cleanup(job: Job) -> None:

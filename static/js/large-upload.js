@@ -71,20 +71,26 @@
         if (error.status !== 409) throw error;
         // Out of step with the server (another tab, a lost response): ask where it stands.
         state = await call("GET", "/uploads/" + state.job_id + "/");
-        if (state.terminal || state.state !== "pending") return state;
+        if (state.terminal) return state;
       }
-      onProgress(0.9 * state.received / state.chunks);
+      onProgress(progressOf(state));
     }
     return state;
+  }
+
+  // The worker sends parts to COS while chunks are still arriving, so the bar is half what
+  // this browser has sent and half what COS already holds.
+  function progressOf(state) {
+    const sent = state.chunks ? state.received / state.chunks : 0;
+    const stored = state.bytes_total ? state.bytes_done / state.bytes_total : 0;
+    return Math.min(0.5 * sent + 0.5 * stored, 0.99);
   }
 
   async function waitForJob(state, onProgress) {
     while (!state.terminal) {
       await sleep(1000);
       state = await withRetries(function () { return call("GET", "/uploads/" + state.job_id + "/"); });
-      if (state.bytes_total && state.state === "running") {
-        onProgress(0.9 + 0.1 * state.bytes_done / state.bytes_total);
-      }
+      onProgress(progressOf(state));
     }
     return state;
   }
@@ -98,9 +104,9 @@
     let state = await withRetries(function () {
       return call("POST", "/b/" + encodeURIComponent(options.bucket) + "/large-upload/", form);
     });
-    onProgress(0.9 * state.received / state.chunks);
+    onProgress(progressOf(state));
     state = await sendChunks(file, state, onProgress);
-    // Queued now: wake the object browser's job notices (they poll only while a job runs).
+    // Running now: wake the object browser's job notices (they poll only while a job runs).
     document.body.dispatchEvent(new Event("cos-job-started"));
     state = await waitForJob(state, onProgress);
     if (state.state !== "succeeded") {

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import threading
+import time
+
 import pytest
 from django.urls import reverse
 
+from objects_app.errors import ObjectsError
 from objects_app.models import Job, JobState
+from objects_app.services import uploads as services
 
 BUCKET = "up-1250000000"
-CHUNK = 1024
+CHUNK = 1024 * 1024  # COS's smallest part (but the last); chunks are parts
 
 
 @pytest.fixture
@@ -30,7 +36,10 @@ def put(client, job_id: int, index: int, data: bytes):  # type: ignore[no-untype
 
 
 def staged(job_id: int, settings) -> bytes:  # type: ignore[no-untyped-def]
-    return (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}" / "data").read_bytes()
+    """Everything in the job's staging directory, chunk files in order (nothing else allowed)."""
+    files = sorted((settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").iterdir())
+    assert all(f.name.startswith("chunk-") and "." not in f.name for f in files), files
+    return b"".join(f.read_bytes() for f in files)
 
 
 def test_start_reports_chunking_and_resumes_the_same_file(uploads) -> None:
@@ -75,20 +84,65 @@ def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
     assert put(uploads, job_id, 2, b"c" * CHUNK).status_code == 400  # the last chunk is 100 bytes
     assert put(uploads, job_id, 2, b"c" * 100).status_code == 409  # chunk 1 still missing
     assert staged(job_id, settings) == b"a" * CHUNK
-    assert Job.objects.get(pk=job_id).state == JobState.PENDING
+    assert Job.objects.get(pk=job_id).state == JobState.QUEUED  # for the worker, from chunk 0
 
 
-def test_last_chunk_queues_the_upload_job(uploads, settings, django_capture_on_commit_callbacks):
+def test_a_chunk_cut_short_leaves_no_staged_bytes(uploads, settings) -> None:
+    job = Job.objects.get(pk=start(uploads).json()["job_id"])
+    # The request promised a whole chunk, but the body ends early (a dropped connection).
+    with pytest.raises(ObjectsError, match="ended after 10 of"):
+        services.upload_chunk(job=job, index=0, length=CHUNK, stream=io.BytesIO(b"a" * 10))
+    assert staged(job.pk, settings) == b""
+    assert Job.objects.get(pk=job.pk).done == 0
+
+
+def test_the_first_chunk_queues_the_worker_and_a_handed_back_upload_is_requeued(
+    uploads, settings, django_capture_on_commit_callbacks
+) -> None:
     job_id = start(uploads).json()["job_id"]
-    put(uploads, job_id, 0, b"a" * CHUNK)
-    put(uploads, job_id, 1, b"b" * CHUNK)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = put(uploads, job_id, 0, b"a" * CHUNK).json()
+    assert first["state"] == "queued" and len(callbacks) == 1  # the task, after commit
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        put(uploads, job_id, 1, b"b" * CHUNK)  # still queued: no second message
+    assert callbacks == []
+    # The worker handed the job back while the browser paused: the next chunk requeues it.
+    Job.objects.filter(pk=job_id).update(state=JobState.PENDING)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         final = put(uploads, job_id, 2, b"c" * 100).json()
-    assert final["state"] == "queued" and final["received"] == 3
-    assert len(callbacks) == 1  # the upload task, dispatched after commit
+    assert final["state"] == "queued" and final["received"] == 3 and len(callbacks) == 1
     assert staged(job_id, settings) == b"a" * CHUNK + b"b" * CHUNK + b"c" * 100
     late = put(uploads, job_id, 2, b"c" * 100)
     assert late.status_code == 200  # an already-stored chunk is acknowledged, not rewritten
+
+
+def test_chunks_wait_while_the_worker_is_a_window_behind(uploads, settings, monkeypatch) -> None:
+    settings.CONSOLE_UPLOAD_WINDOW_CHUNKS = 1
+    monkeypatch.setattr(services, "ROOM_WAIT_SECONDS", 5.0)
+    job_id = start(uploads).json()["job_id"]
+    put(uploads, job_id, 0, b"a" * CHUNK)
+    Job.objects.filter(pk=job_id).update(state=JobState.RUNNING)  # a worker is on it
+    drained = threading.Timer(0.5, services.chunk_path(job_id, 0).unlink)  # chunk 0 sent
+    started = time.monotonic()
+    drained.start()
+    assert put(uploads, job_id, 1, b"b" * CHUNK).json()["received"] == 2
+    waited = time.monotonic() - started
+    drained.join()
+    assert 0.4 <= waited < 5.0, waited  # held until there was room, not until the deadline
+    # No worker on the job: chunks are stored at once, however many are staged.
+    Job.objects.filter(pk=job_id).update(state=JobState.QUEUED)
+    started = time.monotonic()
+    assert put(uploads, job_id, 2, b"c" * 100).json()["received"] == 3
+    assert time.monotonic() - started < 4.0
+    assert staged(job_id, settings) == b"b" * CHUNK + b"c" * 100
+
+
+def test_chunk_size_grows_so_huge_files_fit_in_10000_parts(uploads) -> None:
+    size = 200 * 1024**3  # 200 GiB: 8 MiB chunks would make 25,600 parts
+    state = start(uploads, key="huge.bin", size=size).json()
+    chunk, chunks = state["chunk_size"], state["chunks"]
+    assert chunks <= 10_000 and chunk % (1024 * 1024) == 0 and chunk > CHUNK
+    assert (chunks - 1) * chunk < size <= chunks * chunk
 
 
 def test_only_the_uploader_may_send_chunks(uploads, client, bob) -> None:
@@ -118,9 +172,12 @@ def test_sweep_expires_abandoned_uploads_and_removes_their_staging(uploads, sett
     old = start(uploads, key="old.bin").json()["job_id"]
     fresh = start(uploads, key="fresh.bin").json()["job_id"]
     put(uploads, old, 0, b"a" * CHUNK)
+    put(uploads, fresh, 0, b"f" * CHUNK)
+    # Both handed back by the worker (the browser went away); only one is a week old.
+    Job.objects.filter(pk__in=[old, fresh]).update(state=JobState.PENDING)
     Job.objects.filter(pk=old).update(heartbeat_at=timezone.now() - timedelta(days=8))
     assert uploads_sweep() == 1
     assert Job.objects.get(pk=old).state == JobState.CANCELLED
     assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{old}").exists()
     assert Job.objects.get(pk=fresh).state == JobState.PENDING
-    assert (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{fresh}" / "data").exists()
+    assert staged(fresh, settings) == b"f" * CHUNK

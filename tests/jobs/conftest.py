@@ -20,7 +20,6 @@ from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of us
 JOB_ENV = {
     "CONSOLE_JOB_STALE_SECONDS": "3",
     "CONSOLE_JOB_SWEEP_SECONDS": "1",
-    "CONSOLE_UPLOAD_PART_MB": "1",
     "CONSOLE_UPLOAD_THREADS": "4",
 }
 

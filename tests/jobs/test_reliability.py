@@ -24,7 +24,7 @@ def test_upload_resumes_after_the_worker_is_killed_mid_way(
 ) -> None:
     job_settings.CONSOLE_UPLOAD_CHUNK_BYTES = 8 * MB
     data = os.urandom(64 * MB)  # 8 parts of 8 MB, 4 in flight
-    worker = start_worker(CONSOLE_UPLOAD_PART_MB="8", CONSOLE_UPLOAD_THREADS="4")
+    worker = start_worker(CONSOLE_UPLOAD_THREADS="4")
     client.force_login(alice)
     with slowed(coslocal, method="PUT", query_contains="partNumber", delay=1.5):
         job_id = send_file(client, new_bucket, "huge/file.bin", data, 8 * MB)
@@ -32,7 +32,7 @@ def test_upload_resumes_after_the_worker_is_killed_mid_way(
         worker.kill()
         killed = Job.objects.get(pk=job_id)
         assert killed.state == JobState.RUNNING and killed.bytes_done < len(data)
-        start_worker(CONSOLE_UPLOAD_PART_MB="8", CONSOLE_UPLOAD_THREADS="4")
+        start_worker(CONSOLE_UPLOAD_THREADS="4")
         job = wait_for_job(job_id, timeout=90)
         parts_sent = coslocal.fault_state()["fired"]
     assert job.state == JobState.SUCCEEDED, job.error_message

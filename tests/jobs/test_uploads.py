@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.urls import reverse
@@ -87,3 +88,90 @@ def test_cancel_mid_upload_aborts_only_its_own_multipart_upload(
         )
     assert Job.objects.get(pk=job_id).state == JobState.CANCELLED
     assert not cos_client.object_exists(Bucket=new_bucket, Key="c/file.bin")
+
+
+def send_chunks(client, job_id: int, data: bytes, chunk: int, indexes: range) -> None:  # type: ignore[no-untyped-def]
+    for index in indexes:
+        url = reverse("objects:upload-chunk", args=[job_id, index])
+        piece = data[index * chunk : (index + 1) * chunk]
+        response = client.generic("PUT", url, piece, content_type="application/octet-stream")
+        assert response.status_code == 200, response.content
+
+
+def test_parts_reach_cos_while_the_browser_is_still_sending(
+    client, alice, cos_client, new_bucket, job_settings, start_worker
+) -> None:
+    from objects_app.models import UploadPart
+
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(6 * chunk + 777)  # 7 chunks
+    start_worker(CONSOLE_UPLOAD_IDLE_SECONDS="1")
+    client.force_login(alice)
+    url = reverse("objects:upload-start", args=[new_bucket])
+    state = client.post(url, {"key": "p/file.bin", "size": len(data), "fingerprint": "p:1"}).json()
+    job_id = state["job_id"]
+    send_chunks(client, job_id, data, chunk, range(4))  # then the browser pauses
+    staging = job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}"
+    # The first four chunks became parts in COS and left staging; with nothing more to do the
+    # worker handed the job back instead of holding a worker process.
+    wait_for(lambda: Job.objects.get(pk=job_id).state == JobState.PENDING, 30, "the hand-back")
+    assert sorted(UploadPart.objects.filter(job_id=job_id).values_list("number", flat=True)) == [
+        1, 2, 3, 4
+    ]  # fmt: skip
+    upload_id = Job.objects.get(pk=job_id).params["upload_id"]
+    listed = cos_client.list_parts(Bucket=new_bucket, Key="p/file.bin", UploadId=upload_id)
+    assert [int(p["PartNumber"]) for p in listed["Part"]] == [1, 2, 3, 4]
+    assert list(staging.iterdir()) == []
+    # After a reload the browser asks where it stands and sends only the rest.
+    again = client.post(url, {"key": "p/file.bin", "size": len(data), "fingerprint": "p:1"})
+    assert again.json()["job_id"] == job_id and again.json()["received"] == 4
+    send_chunks(client, job_id, data, chunk, range(4, 7))
+
+    job = wait_for_job(job_id)
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    head = cos_client.head_object(Bucket=new_bucket, Key="p/file.bin")
+    assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
+    assert cos_client.get_object(Bucket=new_bucket, Key="p/file.bin")["Body"].read_all() == data
+    assert not staging.exists()
+    assert no_multipart_uploads(cos_client, new_bucket, "p/file.bin")
+
+
+def test_a_lost_staged_chunk_fails_the_job_clearly_and_leaves_no_parts(
+    client, alice, cos_client, new_bucket, job_settings, start_worker
+) -> None:
+    from objects_app.services.uploads import chunk_path
+
+    data = os.urandom(3 * job_settings.CONSOLE_UPLOAD_CHUNK_BYTES + 5)
+    client.force_login(alice)
+    # No worker yet: the chunks wait in staging; then one of them is lost (a wiped disk).
+    job_id = send_file(
+        client, new_bucket, "lost/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    )
+    chunk_path(job_id, 2).unlink()
+    start_worker()
+
+    job = wait_for_job(job_id)
+    assert job.state == JobState.FAILED
+    assert "Staged chunk 2 is missing" in job.error_message and "again" in job.error_message
+    wait_for(lambda: no_multipart_uploads(cos_client, new_bucket, "lost/file.bin"), 30, "abort")
+    assert not cos_client.object_exists(Bucket=new_bucket, Key="lost/file.bin")
+    assert not (job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
+
+
+def test_a_long_upload_is_worked_in_slices_and_still_finishes(
+    client, alice, cos_client, coslocal, new_bucket, job_settings, start_worker, tmp_path
+) -> None:
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(5 * chunk + 99)  # 6 parts, one at a time, 0.5 s each
+    start_worker(CONSOLE_JOB_SLICE_SECONDS="1", CONSOLE_UPLOAD_THREADS="1")
+    client.force_login(alice)
+    with slowed(coslocal, method="PUT", query_contains="partNumber", delay=0.5):
+        job_id = send_file(client, new_bucket, "s/file.bin", data, chunk)
+        job = wait_for_job(job_id, timeout=60)
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    head = cos_client.head_object(Bucket=new_bucket, Key="s/file.bin")
+    assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
+    # Each slice was a task of its own (a fresh message), so no task outlives its time limit.
+    log = (tmp_path / "worker-0.log").read_text()
+    slices = re.findall(r"upload_run_task\[[-0-9a-f]+\] received", log)
+    assert len(slices) >= 2, log[-2000:]
