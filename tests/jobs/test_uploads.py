@@ -175,3 +175,85 @@ def test_a_long_upload_is_worked_in_slices_and_still_finishes(
     log = (tmp_path / "worker-0.log").read_text()
     slices = re.findall(r"upload_run_task\[[-0-9a-f]+\] received", log)
     assert len(slices) >= 2, log[-2000:]
+
+
+def test_upload_under_503s_and_resets_finishes_with_every_part_exact(
+    client, alice, cos_client, new_bucket, coslocal, job_settings, start_worker
+) -> None:
+    from objects_app.models import UploadPart
+
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(8 * chunk - 1000)  # 8 parts
+    start_worker()
+    client.force_login(alice)
+    slow_down = {"mode": "error", "status": 503, "code": "SlowDown", "method": "PUT",
+                 "query_contains": "partNumber"}  # fmt: skip
+    reset = {"mode": "reset", "method": "PUT", "query_contains": "partNumber"}
+    # Count rules first, so each kind fires at least once whatever the random shares do.
+    rules = [
+        {**slow_down, "count": 1}, {**reset, "count": 1},
+        {**slow_down, "fraction": 0.3}, {**reset, "fraction": 0.2},
+    ]  # fmt: skip
+    coslocal._admin("POST", rules)
+    try:
+        job_id = send_file(client, new_bucket, "f/file.bin", data, chunk)
+        job = wait_for_job(job_id, timeout=90)
+        fired = coslocal.fault_state()
+    finally:
+        coslocal.clear_faults()
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert [rule["fired"] for rule in fired["rules"][:2]] == [1, 1], fired
+    assert UploadPart.objects.filter(job_id=job_id).count() == 8
+    head = cos_client.head_object(Bucket=new_bucket, Key="f/file.bin")
+    assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
+    assert cos_client.get_object(Bucket=new_bucket, Key="f/file.bin")["Body"].read_all() == data
+    assert no_multipart_uploads(cos_client, new_bucket, "f/file.bin")
+
+
+def pumped(client, bucket: str, key: str, data: bytes, chunk: int) -> Job:  # type: ignore[no-untyped-def]
+    """An upload whose parts are all in COS (sent in this process), not yet completed."""
+    from objects_app.services import jobs, uploads
+
+    job_id = send_file(client, bucket, key, data, chunk)  # no worker: the chunks wait
+    assert jobs.job_claim(job_id)
+    assert uploads._pump(Job.objects.get(pk=job_id)) is True
+    return Job.objects.get(pk=job_id)
+
+
+def test_complete_done_by_a_run_that_died_before_recording_it_is_recognised(
+    client, alice, cos_client, new_bucket, job_settings
+) -> None:
+    from objects_app.models import UploadPart
+    from objects_app.services.uploads import _complete
+
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(2 * chunk + 10)
+    client.force_login(alice)
+    job = pumped(client, new_bucket, "d/file.bin", data, chunk)
+    parts = [{"PartNumber": p.number, "ETag": p.etag} for p in UploadPart.objects.filter(job=job)]
+    cos_client.complete_multipart_upload(  # the earlier run got this far, then died
+        Bucket=new_bucket, Key="d/file.bin", UploadId=job.params["upload_id"],
+        MultipartUpload={"Part": parts},
+    )  # fmt: skip
+    _complete(job)  # the next run: NoSuchUpload, so the object's CRC-64 decides
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and int(job.result["crc64"]) == crc64(data)
+
+
+def test_an_object_whose_crc_does_not_match_the_file_is_removed_and_the_job_fails(
+    client, alice, cos_client, new_bucket, job_settings
+) -> None:
+    from objects_app.models import UploadPart
+    from objects_app.services.uploads import _complete
+
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(2 * chunk + 10)
+    client.force_login(alice)
+    job = pumped(client, new_bucket, "m/file.bin", data, chunk)
+    # The staged bytes said something else than what COS assembled (a damaged record).
+    UploadPart.objects.filter(job=job, number=2).update(crc64="12345")
+    _complete(job)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "does not match" in job.error_message
+    assert not cos_client.object_exists(Bucket=new_bucket, Key="m/file.bin")
+    assert not (job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job.pk}").exists()
