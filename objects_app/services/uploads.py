@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -162,9 +163,18 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: Readable) 
     if index > job.done:
         raise ObjectsError(f"Chunk {index} is out of order: expected chunk {job.done}.", status=409)
     _wait_for_room(job.pk)
-    _write_chunk(chunk_path(job.pk, index), expected, stream)
-    _count_chunk(job, index)
+    path = chunk_path(job.pk, index)
+    try:
+        _write_chunk(path, expected, stream)
+    except FileNotFoundError:  # staging is gone: the job was cancelled meanwhile
+        raise ObjectsError("This upload no longer accepts chunks.", status=409) from None
+    counted = _count_chunk(job, index)
     job.refresh_from_db()
+    if not counted and job.is_terminal:
+        shutil.rmtree(staging_dir(job.pk), ignore_errors=True)  # the cleanup may have run first
+        raise ObjectsError("This upload no longer accepts chunks.", status=409)
+    if not counted and UploadPart.objects.filter(job_id=job.pk, number=index + 1).exists():
+        path.unlink(missing_ok=True)  # a twin request counted it, and COS already has it
     return job
 
 
@@ -183,10 +193,11 @@ def _wait_for_room(job_id: int) -> None:
 
 def _write_chunk(path: Path, expected: int, stream: Readable) -> None:
     """Stream exactly `expected` bytes to a temporary file, then rename it into place."""
-    temp = path.with_suffix(".incoming")
-    written = 0
+    # A name of its own: two requests for the same chunk (another tab) never share a file.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".incoming")
+    temp, written = Path(name), 0
     try:
-        with temp.open("wb") as fp:
+        with os.fdopen(fd, "wb") as fp:
             while written < expected:
                 block = stream.read(min(BLOCK, expected - written))
                 if not block:
@@ -203,7 +214,7 @@ def _write_chunk(path: Path, expected: int, stream: Readable) -> None:
 
 
 @transaction.atomic
-def _count_chunk(job: Job, index: int) -> None:
+def _count_chunk(job: Job, index: int) -> bool:
     """Advance the received count; the first chunk after a pause (re)queues the worker."""
     now = timezone.now()
     counted = (
@@ -221,6 +232,7 @@ def _count_chunk(job: Job, index: int) -> None:
         state=JobState.QUEUED, heartbeat_at=now
     ):
         job_dispatch(job)
+    return bool(counted)
 
 
 # --- the worker side -------------------------------------------------------------------------

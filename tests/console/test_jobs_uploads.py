@@ -181,3 +181,36 @@ def test_sweep_expires_abandoned_uploads_and_removes_their_staging(uploads, sett
     assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{old}").exists()
     assert Job.objects.get(pk=fresh).state == JobState.PENDING
     assert staged(fresh, settings) == b"f" * CHUNK
+
+
+def test_chunks_for_a_cancelled_upload_are_refused_and_leave_nothing(uploads, settings) -> None:
+    from objects_app.services.jobs import job_finish
+
+    job_id = start(uploads).json()["job_id"]
+    put(uploads, job_id, 0, b"a" * CHUNK)
+    job_finish(job_id, state=JobState.CANCELLED)
+    response = put(uploads, job_id, 1, b"b" * CHUNK)  # before the cleanup task has run
+    assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
+    services.upload_cleanup(Job.objects.get(pk=job_id))  # what the cancel's task does
+    response = put(uploads, job_id, 1, b"b" * CHUNK)  # after it: staging is gone
+    assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
+    assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
+
+
+def test_a_chunk_raced_by_a_cancel_is_refused_and_its_staging_removed(
+    uploads, settings, monkeypatch
+) -> None:
+    from objects_app.services.jobs import job_finish
+
+    job_id = start(uploads).json()["job_id"]
+    real_write = services._write_chunk
+
+    def cancelled_while_writing(path, expected, stream):  # type: ignore[no-untyped-def]
+        real_write(path, expected, stream)
+        job_finish(job_id, state=JobState.CANCELLED)  # the user pressed Cancel meanwhile
+
+    monkeypatch.setattr(services, "_write_chunk", cancelled_while_writing)
+    response = put(uploads, job_id, 0, b"a" * CHUNK)
+    assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
+    assert Job.objects.get(pk=job_id).done == 0
+    assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
