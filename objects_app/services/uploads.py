@@ -115,6 +115,7 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
     validate_key(key)
     if size <= 0:
         raise ObjectsError("The file is empty; nothing to upload.")
+    _check_bucket(bucket)
     existing = (
         Job.objects.filter(
             kind=JobKind.UPLOAD,
@@ -145,6 +146,16 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
     staging_dir(job.pk).mkdir(parents=True, exist_ok=True)
     audit_record(user=user, action="job.upload.start", bucket=bucket, key=key, detail=f"{size}")
     return job
+
+
+def _check_bucket(bucket: str) -> None:
+    """Refuse before the first byte is sent, not after the worker's first COS call."""
+    try:
+        get_cos_client().head_bucket(Bucket=bucket)
+    except CosServiceError as exc:
+        if exc.get_status_code() == 404:
+            raise ObjectsError(f"There is no bucket named {bucket}.", status=404) from None
+        raise
 
 
 def upload_chunk(*, job: Job, index: int, length: int | None, stream: Readable) -> Job:

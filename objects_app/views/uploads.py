@@ -16,11 +16,13 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from objects_app.cos import CosServiceError
 from objects_app.errors import ObjectsError
 from objects_app.models import Job
 from objects_app.roles import OPERATOR, role_required
 from objects_app.selectors import jobs as selectors
 from objects_app.services import uploads as services
+from objects_app.services.jobs import cos_message
 
 
 class UploadStartForm(forms.Form):
@@ -38,6 +40,8 @@ def _json_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespons
             return JsonResponse({"error": exc.message}, status=exc.status)
         except PermissionDenied as exc:
             return JsonResponse({"error": str(exc) or "Not allowed."}, status=403)
+        except CosServiceError as exc:  # COS refused (403 on the bucket, 5xx): say what it said
+            return JsonResponse({"error": cos_message(exc)}, status=exc.get_status_code())
 
     return wrapper
 

@@ -18,15 +18,17 @@ CHUNK = 1024 * 1024  # COS's smallest part (but the last); chunks are parts
 
 
 @pytest.fixture
-def uploads(settings, tmp_path, alice, client):  # type: ignore[no-untyped-def]
+def uploads(settings, tmp_path, alice, client, console_cos, cos_client):  # type: ignore[no-untyped-def]
+    if not cos_client.bucket_exists(Bucket=BUCKET):
+        cos_client.create_bucket(Bucket=BUCKET)
     settings.CONSOLE_UPLOAD_STAGING_DIR = tmp_path / "staging"
     settings.CONSOLE_UPLOAD_CHUNK_BYTES = CHUNK
     client.force_login(alice)
     return client
 
 
-def start(client, key: str = "big/file.bin", size: int = 2 * CHUNK + 100, fp: str = "f:1"):  # type: ignore[no-untyped-def]
-    url = reverse("objects:upload-start", args=[BUCKET])
+def start(client, key="big/file.bin", size=2 * CHUNK + 100, fp="f:1", bucket=BUCKET):  # type: ignore[no-untyped-def]
+    url = reverse("objects:upload-start", args=[bucket])
     return client.post(url, {"key": key, "size": size, "fingerprint": fp})
 
 
@@ -67,6 +69,14 @@ def test_bad_start_is_refused_clearly(uploads, key: str, size: int, message: str
     assert response.status_code == 422
     assert message in response.json()["error"]
     assert not Job.objects.exists()
+
+
+def test_an_upload_to_a_missing_bucket_is_refused_before_any_chunk(uploads, settings) -> None:
+    response = start(uploads, bucket="nosuch-1250000000")
+    assert response.status_code == 404
+    assert response.json()["error"] == "There is no bucket named nosuch-1250000000."
+    assert not Job.objects.exists()
+    assert not settings.CONSOLE_UPLOAD_STAGING_DIR.exists()
 
 
 def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
