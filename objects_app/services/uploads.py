@@ -330,8 +330,15 @@ class _Pump:
 
     def _collect(self) -> None:
         finished, _ = wait(self.inflight, POLL_SECONDS, FIRST_COMPLETED)
+        failures: list[BaseException] = []
         for future in finished:
-            self._record(self.inflight.pop(future), future.result())
+            index, error = self.inflight.pop(future), future.exception()
+            if error is None:
+                self._record(index, future.result())
+            else:
+                failures.append(error)
+        if failures:  # the parts that did arrive are recorded first, so a retry skips them
+            raise failures[0]
 
     def _requeue(self) -> bool:
         if not job_release(self.job.pk):
