@@ -451,12 +451,18 @@ def _complete(job: Job) -> None:
             error_message=f"The object's CRC-64 ({remote}) does not match the file's ({whole});"
             " it was removed. Upload the file again.",
         )
-        shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+        _drop_local_state(job.pk)
         return
     summary = {"etag": str(header(result, "ETag") or "").strip('"'), "crc64": str(whole)}
     if job_finish(job.pk, state=JobState.SUCCEEDED, bytes_done=job.bytes_total, result=summary):
         audit_record(user=job.user, action="job.upload.finish", bucket=job.bucket, key=job.prefix)
-    shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+    _drop_local_state(job.pk)
+
+
+def _drop_local_state(job_id: int) -> None:
+    """An ended upload needs neither its staged chunks nor its part records (result has the CRC)."""
+    shutil.rmtree(staging_dir(job_id), ignore_errors=True)
+    UploadPart.objects.filter(job_id=job_id).delete()
 
 
 def _discard_damaged(job: Job, client: CosS3Client, completed: dict[str, Any] | None) -> None:
@@ -480,7 +486,7 @@ def upload_cleanup(job: Job) -> None:
             if exc.get_status_code() >= 500:
                 raise
             log.info("upload %s cleanup: %s", job.pk, exc)
-    shutil.rmtree(staging_dir(job.pk), ignore_errors=True)
+    _drop_local_state(job.pk)
 
 
 def uploads_sweep() -> int:

@@ -54,6 +54,20 @@ def test_progress_polls_while_active_and_stops_when_terminal(client, alice) -> N
     assert "hx-trigger" not in done and "Cancel" not in done and "100%" in done
 
 
+def test_an_upload_waiting_for_the_browser_shows_both_sides_and_polls_slowly(client, alice) -> None:
+    mib = 1024 * 1024
+    job = _job(
+        alice, kind=JobKind.UPLOAD, state=JobState.PENDING, total=4, done=3, bytes_total=4 * mib,
+        bytes_done=2 * mib, params={"chunk_size": mib}, started_at=timezone.now(),
+    )  # fmt: skip
+    client.force_login(alice)
+    body = client.get(reverse("objects:job-detail", args=[job.pk]), **HTMX).content.decode()
+    # The browser may resume at any time: the page keeps looking, just less often.
+    assert 'hx-trigger="every 5s"' in body and "Waiting for the browser" in body
+    assert "2.0\xa0MB of 4.0\xa0MB in COS" in body and "3.0\xa0MB received" in body
+    assert "3 of 4 chunks" in body and "50%" in body
+
+
 def test_cancel_is_a_one_time_conditional_transition(client, alice) -> None:
     job = _job(alice, state=JobState.RUNNING)
     client.force_login(alice)
