@@ -15,7 +15,8 @@ from coslocal.config import Config
 from coslocal.errors import CosError, access_denied
 from coslocal.faults import ConnectionAborted, Faults, apply
 from coslocal.handlers import ROUTES, Context
-from coslocal.http import MAX_KEY_BYTES, Request, Response, new_request_id, xml_response
+from coslocal.handlers.common import check_key
+from coslocal.http import Request, Response, new_request_id, xml_response
 from coslocal.store import Store
 from coslocal.xmlout import document
 
@@ -95,7 +96,7 @@ class CosApp:
         if rule is not None:
             apply(rule, req.environ)
         if req.bucket is not None and req.key:
-            _check_key(req.key)
+            check_key(req.key)
         identity = authenticate(
             SignedRequest(req.method, req.path, req.query_pairs, req.headers), self.config
         )
@@ -198,20 +199,19 @@ def _drain_small_body(req: Request) -> None:
             pass
 
 
-def _check_key(key: str) -> None:
-    encoded = key.encode("utf-8", "surrogatepass")
-    if len(encoded) > MAX_KEY_BYTES:
-        raise CosError(400, "KeyTooLong", "Your key is too long.")
-    if any(c in key for c in "\x18\x19\x1a\x1b"):
-        raise CosError(400, "InvalidObjectName", "The object key contains invalid characters.")
+BUCKET_PERMISSIONS = {
+    "bucket-read": "READ",
+    "bucket-write": "WRITE",
+    "bucket-acp-read": "READ_ACP",
+    "bucket-acp-write": "WRITE_ACP",
+}
 
 
 def _check_anonymous(ctx: Context, need: str) -> None:
     """Anonymous access is allowed only where the bucket's ACL grants it (objects checked later)."""
-    if need == "object-read":
+    if need == "object":
         return  # the handler checks the object's own ACL, which may inherit the bucket's
-    if need in ("bucket-read", "bucket-write"):
-        bucket = ctx.store.get_bucket(ctx.bucket)
-        if acl.allows_anonymous(bucket.acl, "READ" if need == "bucket-read" else "WRITE"):
-            return
+    perm = BUCKET_PERMISSIONS.get(need)
+    if perm is not None and acl.allows_anonymous(ctx.store.get_bucket(ctx.bucket).acl, perm):
+        return
     raise access_denied()

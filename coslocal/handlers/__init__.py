@@ -17,7 +17,9 @@ class Route:
     level: str  # service | bucket | object
     method: str
     handler: Callable[[Context], Response]
-    anonymous: str = "never"  # never | bucket-read | bucket-write | object-read
+    # never | bucket-read | bucket-write | bucket-acp-read | bucket-acp-write: what the bucket's ACL
+    # must grant AllUsers; object: the handler checks the object's ACL (which may inherit).
+    anonymous: str = "never"
     requires: tuple[str, ...] = field(default=())
     header: str | None = None  # route applies only when this request header is present
 
@@ -31,31 +33,32 @@ R = Route
 ROUTES: tuple[Route, ...] = (
     R("service", "GET", service.list_buckets),
     R("bucket", "PUT", buckets.put_versioning, requires=("versioning",)),
-    R("bucket", "PUT", subresources.put_bucket_acl, requires=("acl",)),
+    R("bucket", "PUT", subresources.put_bucket_acl, "bucket-acp-write", requires=("acl",)),
     R("bucket", "PUT", buckets.create_bucket),
     R("bucket", "HEAD", buckets.head_bucket, "bucket-read"),
     R("bucket", "DELETE", buckets.delete_bucket),
     R("bucket", "GET", buckets.get_versioning, requires=("versioning",)),
-    R("bucket", "GET", subresources.get_bucket_acl, requires=("acl",)),
+    R("bucket", "GET", subresources.get_bucket_acl, "bucket-acp-read", requires=("acl",)),
     R("bucket", "GET", buckets.get_location, requires=("location",)),
     R("bucket", "GET", buckets.list_versions, "bucket-read", requires=("versions",)),
     R("bucket", "GET", multipart.list_uploads, "bucket-read", requires=("uploads",)),
     R("bucket", "GET", buckets.list_objects, "bucket-read"),
     R("bucket", "POST", objects.delete_multiple, "bucket-write", requires=("delete",)),
-    R("object", "GET", subresources.get_object_acl, requires=("acl",)),
+    R("object", "GET", subresources.get_object_acl, "object", requires=("acl",)),
     R("object", "GET", multipart.list_parts, "bucket-read", requires=("uploadId",)),
-    R("object", "GET", objects.get_object, "object-read"),
-    R("object", "HEAD", objects.head_object, "object-read"),
-    R("object", "PUT", subresources.put_object_acl, requires=("acl",)),
+    R("object", "GET", objects.get_object, "object"),
+    R("object", "HEAD", objects.head_object, "object"),
+    R("object", "PUT", subresources.put_object_acl, "object", requires=("acl",)),
     R(
         "object",
         "PUT",
         multipart.upload_part_copy,
+        "bucket-write",
         requires=("partNumber", "uploadId"),
         header="x-cos-copy-source",
     ),
     R("object", "PUT", multipart.upload_part, "bucket-write", requires=("partNumber", "uploadId")),
-    R("object", "PUT", objects.copy_object, header="x-cos-copy-source"),
+    R("object", "PUT", objects.copy_object, "bucket-write", header="x-cos-copy-source"),
     R("object", "PUT", objects.put_object, "bucket-write"),
     R("object", "DELETE", multipart.abort_upload, "bucket-write", requires=("uploadId",)),
     R("object", "DELETE", objects.delete_object, "bucket-write"),

@@ -168,7 +168,12 @@ def list_versions(ctx: Context) -> Response:
     key_marker, vid_marker = q.get("key-marker", ""), q.get("version-id-marker", "")
     enc, enc_node = _encoder(ctx)
     max_keys = _max_keys(ctx, "max-keys")
-    ctx.store.get_bucket(ctx.bucket)
+    # Protocol 3.3: VersionId is "" while versioning was never enabled, "null" once it was.
+    never_versioned = ctx.store.get_bucket(ctx.bucket).versioning == ""
+
+    def vid(value: str) -> str:
+        return "" if never_versioned and value == "null" else value
+
     with ctx.store.db.read() as conn:
         page = listing.list_versions(
             conn, ctx.bucket, prefix, delimiter, key_marker, vid_marker, max_keys
@@ -189,7 +194,7 @@ def list_versions(ctx: Context) -> Response:
         else:
             children += [
                 ("NextKeyMarker", enc(val["key"])),
-                ("NextVersionIdMarker", val["version_id"]),
+                ("NextVersionIdMarker", vid(val["version_id"])),
             ]
     if delimiter:
         children.append(("Delimiter", enc(delimiter)))
@@ -197,7 +202,7 @@ def list_versions(ctx: Context) -> Response:
     for row in page.items:
         common: list[Node] = [
             ("Key", enc(row["key"])),
-            ("VersionId", row["version_id"]),
+            ("VersionId", vid(row["version_id"])),
             ("IsLatest", bool(row["is_latest"])),
             ("LastModified", iso_millis(row["mtime"])),
         ]

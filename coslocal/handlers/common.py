@@ -10,7 +10,7 @@ from typing import Any
 from coslocal import restore
 from coslocal.errors import CosError
 from coslocal.handlers.context import Context
-from coslocal.http import http_date, parse_http_date
+from coslocal.http import MAX_KEY_BYTES, http_date, parse_http_date
 from coslocal.store import ObjectVersion
 from coslocal.store.blobs import BlobWriter
 
@@ -187,3 +187,14 @@ def require_readable(obj: ObjectVersion) -> None:
 def version_param(ctx: Context) -> str | None:
     vid: Any = ctx.req.query.get("versionId")
     return vid if vid else None
+
+
+def check_key(key: str) -> None:
+    """COS's key rules (protocol 2.3): 1-850 UTF-8 bytes, no leading / or \\, no CAN/EM/SUB/ESC."""
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) > MAX_KEY_BYTES:
+        raise CosError(400, "KeyTooLong", "Your key is too long.")
+    if key.startswith(("/", "\\")):
+        raise CosError(400, "InvalidObjectName", "The object key may not start with / or \\.")
+    if any(c in key for c in "\x18\x19\x1a\x1b"):
+        raise CosError(400, "InvalidObjectName", "The object key contains invalid characters.")

@@ -38,13 +38,17 @@ class Context:
             raise access_denied()
 
     def require_object_read(self, obj: ObjectVersion) -> None:
-        """Anonymous reads need AllUsers READ on the object, or on the bucket if it inherits."""
+        self.require_object_permission(obj, "READ")
+
+    def require_object_permission(self, obj: ObjectVersion, perm: str) -> None:
+        """Anonymous callers need an AllUsers grant of `perm` on the object, or on its bucket
+        when the object's ACL is "default" (inherit)."""
         if not self.identity.anonymous:
             return
-        if acl.allows_anonymous(obj.acl, "READ"):
+        if acl.allows_anonymous(obj.acl, perm):
             return
         if obj.acl.get("canned", "default") == "default":
-            bucket = self.store.get_bucket(self.bucket)
-            if acl.allows_anonymous(bucket.acl, "READ"):
+            bucket = self.store.get_bucket(obj.bucket)
+            if acl.allows_anonymous(bucket.acl, perm):
                 return
         raise access_denied()

@@ -13,6 +13,7 @@ from coslocal import acl
 from coslocal.errors import CosError, invalid_request, malformed_xml
 from coslocal.handlers.common import (
     check_conditions,
+    check_key,
     object_headers,
     parse_range,
     precondition_failed,
@@ -102,6 +103,10 @@ def _apply_overrides(ctx: Context, headers: list[tuple[str, str]]) -> list[tuple
     overrides = {OVERRIDES[k]: v for k, v in ctx.req.query.items() if k in OVERRIDES}
     if not overrides:
         return headers
+    if ctx.identity.anonymous:  # COS honours response-* only on signed requests
+        raise invalid_request(
+            "Request specific response headers cannot be used for anonymous GET requests."
+        )
     kept = [(k, v) for k, v in headers if k not in overrides]
     return kept + list(overrides.items())
 
@@ -223,7 +228,14 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
 
 def copy_source(ctx: Context) -> ObjectVersion:
     bucket, key, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"])
-    obj = ctx.store.get_object(bucket, key, version)
+    # The current version being a delete marker is a 404; naming one by versionId is a 400.
+    obj = ctx.store.get_object(bucket, key, version, allow_dm=version is not None)
+    if obj.is_dm:
+        raise invalid_request(
+            "The source of a copy request may not specifically refer to a delete marker by "
+            "version id."
+        )
+    ctx.require_object_read(obj)  # an anonymous copy needs read on the source as well
     require_readable(obj)
     if check_conditions(ctx.req.headers, obj, prefix="x-cos-copy-source-") is not None:
         raise precondition_failed()
@@ -309,7 +321,8 @@ def delete_multiple(ctx: Context) -> Response:
     objects = root.findall("Object")
     if len(objects) > MAX_DELETE:
         raise malformed_xml("delete key size is greater than 1000")
-    requested = [(child_text(o, "Key") or "", child_text(o, "VersionId") or None) for o in objects]
+    # Raw text, never stripped: "a " and "a" are different keys.
+    requested = [(o.findtext("Key") or "", o.findtext("VersionId") or None) for o in objects]
     valid = [(k, v) for k, v in requested if _key_error(k) is None]
     outcomes = iter(ctx.store.delete_objects(ctx.bucket, valid) if valid else [])
     children: list[Node] = []
@@ -331,6 +344,8 @@ def delete_multiple(ctx: Context) -> Response:
 def _key_error(key: str) -> CosError | None:
     if not key:
         return CosError(400, "InvalidArgument", "The key is empty.")
-    if len(key.encode("utf-8", "surrogatepass")) > 850:
-        return CosError(400, "KeyTooLong", "Your key is too long.")
+    try:
+        check_key(key)
+    except CosError as err:
+        return err
     return None

@@ -1,20 +1,68 @@
-"""GET Service (list buckets)."""
+"""GET Service (list buckets), with the filters and pagination of protocol 3.1."""
 
 from __future__ import annotations
 
+import operator
 import time
+from collections.abc import Callable
 
+from coslocal.errors import CosError
 from coslocal.handlers.context import Context
 from coslocal.http import Response, xml_response
-from coslocal.xmlout import document
+from coslocal.store import Bucket
+from coslocal.xmlout import Node, document
+
+MAX_KEYS = 2000  # the SDK's documented default and maximum
+RANGES: dict[str, Callable[[float, float], bool]] = {
+    "lt": operator.lt,
+    "gt": operator.gt,
+    "lte": operator.le,
+    "gte": operator.ge,
+}
 
 
 def iso_seconds(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+def _int_param(ctx: Context, name: str, default: int) -> int:
+    raw = ctx.req.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise CosError(400, "InvalidArgument", f"{name} must be a non-negative integer.")
+    return int(raw)
+
+
+def _matches(ctx: Context) -> Callable[[Bucket], bool]:
+    query = ctx.req.query
+    region = query.get("region")
+    created = query.get("create-time")
+    compare = RANGES.get(query.get("range", ""))
+    if created is not None and (compare is None or not created.isdigit()):
+        raise CosError(
+            400, "InvalidArgument", "create-time needs a unix time and range=lt|gt|lte|gte."
+        )
+
+    def keep(bucket: Bucket) -> bool:
+        if region and region != ctx.config.region:
+            return False
+        if "tagkey" in query:
+            return False  # coslocal keeps no bucket tags, so no bucket carries the tag asked for
+        if created is not None and compare is not None:
+            return compare(bucket.created, float(created))
+        return True
+
+    return keep
+
+
 def list_buckets(ctx: Context) -> Response:
-    buckets = [
+    marker = ctx.req.query.get("marker", "")
+    max_keys = min(_int_param(ctx, "max-keys", MAX_KEYS), MAX_KEYS)
+    keep = _matches(ctx)
+    found = [b for b in ctx.store.list_buckets() if b.name > marker and keep(b)]
+    page, truncated = found[:max_keys], len(found) > max_keys
+    buckets: list[Node] = [
         (
             "Bucket",
             [
@@ -24,15 +72,12 @@ def list_buckets(ctx: Context) -> Response:
                 ("BucketType", "cos"),
             ],
         )
-        for b in ctx.store.list_buckets()
+        for b in page
     ]
+    tail: list[Node] = [("Marker", marker), ("IsTruncated", truncated)]
+    if truncated and page:
+        tail.append(("NextMarker", page[-1].name))
     body = document(
-        "ListAllMyBucketsResult",
-        [
-            ("Owner", ctx.owner_display()),
-            ("Buckets", buckets),
-            ("Marker", ""),
-            ("IsTruncated", False),
-        ],
+        "ListAllMyBucketsResult", [("Owner", ctx.owner_display()), ("Buckets", buckets), *tail]
     )
     return xml_response(body)

@@ -7,6 +7,7 @@ from coslocal.errors import CosError, malformed_xml
 from coslocal.handlers.common import version_param
 from coslocal.handlers.context import Context
 from coslocal.http import Response, empty_response, xml_response
+from coslocal.store import ObjectVersion
 from coslocal.xmlout import child_text, document, parse
 
 
@@ -38,15 +39,21 @@ def get_bucket_acl(ctx: Context) -> Response:
     return xml_response(body)
 
 
-def put_object_acl(ctx: Context) -> Response:
+def _acl_target(ctx: Context, perm: str) -> ObjectVersion:
     obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
+    ctx.require_object_permission(obj, perm)
+    return obj
+
+
+def put_object_acl(ctx: Context) -> Response:
+    obj = _acl_target(ctx, "WRITE_ACP")
     policy = _acl_from_request(ctx, bucket=False)
     ctx.store.set_object_acl(obj, policy)
     return empty_response()
 
 
 def get_object_acl(ctx: Context) -> Response:
-    obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
+    obj = _acl_target(ctx, "READ_ACP")
     body = document("AccessControlPolicy", acl.render(obj.acl, ctx.config.owner_id))
     resp = xml_response(body)
     if obj.acl.get("canned", "default") == "default":
