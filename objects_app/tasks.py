@@ -75,5 +75,8 @@ def jobs_sweep_task() -> int:
     from objects_app.services import jobs as services
     from objects_app.services import uploads
 
-    uploads.uploads_sweep()
+    try:
+        uploads.uploads_sweep()
+    except Exception:  # never let upload housekeeping stop the rescue of stuck jobs
+        log.exception("uploads sweep failed")
     return services.jobs_sweep()

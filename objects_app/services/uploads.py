@@ -59,6 +59,7 @@ HEARTBEAT_EVERY = 0.5  # seconds between progress writes during the COS upload
 POLL_SECONDS = 0.2  # how often the worker looks for newly staged chunks
 ROOM_WAIT_SECONDS = 10.0  # the longest a chunk request waits for the worker to catch up
 ABANDONED_AFTER_DAYS = 7  # a pending upload with no chunk for this long is cancelled
+SWEEP_BATCH = 100  # ended uploads whose multipart upload the sweep aborts per run
 
 
 class Readable(Protocol):
@@ -109,13 +110,17 @@ def choose_chunk_size(size: int) -> int:
     return max(floor, math.ceil(size / MAX_PARTS / MB) * MB)
 
 
-@transaction.atomic
 def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: str) -> Job:
     """Begin a chunked upload, or find the unfinished one of the same file to resume."""
     validate_key(key)
     if size <= 0:
         raise ObjectsError("The file is empty; nothing to upload.")
-    _check_bucket(bucket)
+    _check_bucket(bucket)  # outside the transaction: no database lock held over a COS call
+    return _start_or_resume(user=user, bucket=bucket, key=key, size=size, fingerprint=fingerprint)
+
+
+@transaction.atomic
+def _start_or_resume(*, user: Any, bucket: str, key: str, size: int, fingerprint: str) -> Job:
     existing = (
         Job.objects.filter(
             kind=JobKind.UPLOAD,
@@ -143,7 +148,6 @@ def upload_start(*, user: Any, bucket: str, key: str, size: int, fingerprint: st
         heartbeat_at=timezone.now(),
         params={"fingerprint": fingerprint, "chunk_size": chunk},
     )
-    staging_dir(job.pk).mkdir(parents=True, exist_ok=True)
     audit_record(user=user, action="job.upload.start", bucket=bucket, key=key, detail=f"{size}")
     return job
 
@@ -175,6 +179,9 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: Readable) 
         raise ObjectsError(f"Chunk {index} is out of order: expected chunk {job.done}.", status=409)
     _wait_for_room(job.pk)
     path = chunk_path(job.pk, index)
+    # Made here, not at start: the sweep removes staging no live job owns, and a job row is
+    # only visible to it once committed.
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _write_chunk(path, expected, stream)
     except FileNotFoundError:  # staging is gone: the job was cancelled meanwhile
@@ -295,6 +302,7 @@ class _Pump:
         self.job, self.client, self.upload_id = job, client, upload_id
         self.sent = {p.number: p for p in _recorded_parts(job.pk)}
         self.bytes_done = sum(p.size for p in self.sent.values())
+        _drop_sent_chunks(job.pk, set(self.sent))
         self.received = 0
         self.todo: deque[int] = deque()
         self.inflight: dict[Future[SentPart], int] = {}
@@ -306,6 +314,8 @@ class _Pump:
         # A slow browser can take hours; each task works one slice, then requeues the rest.
         deadline = idle_since + settings.CONSOLE_JOB_SLICE_SECONDS
         threads = max(settings.CONSOLE_UPLOAD_THREADS, 1)
+        self._poll_received()
+        first_received = self.received
         with ThreadPoolExecutor(threads, thread_name_prefix=f"upload-{self.job.pk}") as pool:
             while True:
                 if self._poll_received():
@@ -319,6 +329,9 @@ class _Pump:
                 elif len(self.sent) == self.job.total:
                     self._beat(force=True)
                     return True
+                elif sliced and not self.todo and self.received == first_received:
+                    if self._hand_back():  # a whole slice without a chunk: idle, whatever IDLE is
+                        return False
                 elif sliced and self._requeue():
                     return False
                 elif time.monotonic() - idle_since > settings.CONSOLE_UPLOAD_IDLE_SECONDS:
@@ -359,7 +372,11 @@ class _Pump:
         try:
             data = chunk_path(self.job.pk, index).read_bytes()
         except FileNotFoundError:
-            raise StagingLost(f"Staged chunk {index} is missing.") from None
+            recorded = UploadPart.objects.filter(job_id=self.job.pk, number=index + 1).first()
+            if recorded is None:  # neither staged nor in COS: those bytes are gone
+                raise StagingLost(f"Staged chunk {index} is missing.") from None
+            # Another run (one that the sweep took for dead) sent it meanwhile.
+            return SentPart(recorded.number, recorded.size, recorded.etag, int(recorded.crc64))
         if len(data) != expected:
             raise StagingLost(f"Staged chunk {index} is {len(data)} bytes, not {expected}.")
         local = crc64(data)
@@ -399,6 +416,20 @@ class _Pump:
         )
 
 
+def _drop_sent_chunks(job_id: int, sent: set[int]) -> None:
+    """Chunks whose parts COS already has (a crash came between record and delete) go now, so
+    they neither count against the backpressure window nor sit in staging until the end."""
+    try:
+        with os.scandir(staging_dir(job_id)) as entries:
+            names = [e.name for e in entries if e.name.startswith("chunk-") and "." not in e.name]
+    except FileNotFoundError:
+        return
+    for name in names:
+        index = name.removeprefix("chunk-")
+        if index.isdigit() and int(index) + 1 in sent:
+            chunk_path(job_id, int(index)).unlink(missing_ok=True)
+
+
 def _recorded_parts(job_id: int) -> Iterator[SentPart]:
     for row in UploadPart.objects.filter(job_id=job_id):
         yield SentPart(row.number, row.size, row.etag, int(row.crc64))
@@ -413,14 +444,22 @@ def _pump(job: Job) -> bool:
 def _begin(job: Job, client: CosS3Client) -> str:
     upload_id = str(client.create_multipart_upload(Bucket=job.bucket, Key=job.prefix)["UploadId"])
     # Persisted before any part is sent, so a cancel (even after a worker crash) aborts exactly
-    # this job's multipart upload and never another upload of the same key.
+    # this job's multipart upload and never another upload of the same key. The row is updated
+    # only while the job is live; if it ended meanwhile, this upload is aborted right here.
     params = Job.objects.values_list("params", flat=True).get(pk=job.pk)
-    Job.objects.filter(pk=job.pk).update(params={**params, "upload_id": upload_id})
+    live = Job.objects.filter(pk=job.pk).exclude(state__in=TERMINAL_STATES)
+    if not live.update(params={**params, "upload_id": upload_id}):
+        client.abort_multipart_upload(Bucket=job.bucket, Key=job.prefix, UploadId=upload_id)
+        raise JobStopped(f"job {job.pk} ended before its upload began")
     return upload_id
 
 
 def _complete(job: Job) -> None:
     """Complete the multipart upload and check the object's CRC-64 against the staged bytes."""
+    if not job_heartbeat(job.pk):  # no longer ours: cancelled (abort), or another run's now
+        if job_state(job.pk) in TERMINAL_STATES:
+            upload_cleanup(Job.objects.get(pk=job.pk))
+        return
     client = get_cos_client()
     parts = list(_recorded_parts(job.pk))
     parts.sort(key=lambda p: p.number)
@@ -456,6 +495,18 @@ def _complete(job: Job) -> None:
     summary = {"etag": str(header(result, "ETag") or "").strip('"'), "crc64": str(whole)}
     if job_finish(job.pk, state=JobState.SUCCEEDED, bytes_done=job.bytes_total, result=summary):
         audit_record(user=job.user, action="job.upload.finish", bucket=job.bucket, key=job.prefix)
+    elif job_state(job.pk) == JobState.CANCELLED:
+        # The cancel landed while COS was assembling the object: it exists now. Say so.
+        Job.objects.filter(pk=job.pk).update(
+            result=summary,
+            bytes_done=job.bytes_total,
+            error_message="Cancelled while COS was completing the upload: the object was"
+            " already complete and was kept.",
+        )
+        audit_record(
+            user=job.user, action="job.upload.finish", bucket=job.bucket, key=job.prefix,
+            detail="completed while the cancel arrived",
+        )  # fmt: skip
     _drop_local_state(job.pk)
 
 
@@ -475,9 +526,13 @@ def _discard_damaged(job: Job, client: CosS3Client, completed: dict[str, Any] | 
 
 
 def upload_cleanup(job: Job) -> None:
-    """Abort the job's own multipart upload, if it began one (no orphaned parts); drop staging."""
-    upload_id = Job.objects.values_list("params", flat=True).get(pk=job.pk).get("upload_id")
-    if job.state != JobState.SUCCEEDED and upload_id:
+    """Abort the job's own multipart upload, if it began one (no orphaned parts); drop staging.
+
+    A successful abort is remembered, so the sweep keeps retrying only the ones that failed.
+    """
+    params = Job.objects.values_list("params", flat=True).get(pk=job.pk)
+    upload_id = params.get("upload_id")
+    if job.state != JobState.SUCCEEDED and upload_id and not params.get("aborted"):
         try:
             get_cos_client().abort_multipart_upload(
                 Bucket=job.bucket, Key=job.prefix, UploadId=upload_id
@@ -485,27 +540,59 @@ def upload_cleanup(job: Job) -> None:
         except CosServiceError as exc:
             if exc.get_status_code() >= 500:
                 raise
-            log.info("upload %s cleanup: %s", job.pk, exc)
+            log.info("upload %s cleanup: %s", job.pk, exc)  # NoSuchUpload: nothing left to abort
+        _remember(job.pk, aborted=True)
     _drop_local_state(job.pk)
 
 
+def _remember(job_id: int, **values: Any) -> None:
+    params = Job.objects.values_list("params", flat=True).get(pk=job_id)
+    Job.objects.filter(pk=job_id).update(params={**params, **values})
+
+
 def uploads_sweep() -> int:
-    """Expire abandoned uploads; remove staging that no running upload needs any more."""
+    """Expire abandoned uploads; abort what ended uploads left on COS; remove stray staging.
+
+    Each upload is handled on its own: one that COS keeps refusing is logged and retried at the
+    next sweep, and never stops the others (or the jobs sweep that runs after this).
+    """
     stale = timezone.now() - timedelta(days=ABANDONED_AFTER_DAYS)
     Job.objects.filter(kind=JobKind.UPLOAD, state=JobState.PENDING, heartbeat_at__lt=stale).update(
         state=JobState.CANCELLED,
         finished_at=timezone.now(),
         error_message="No chunk arrived for a week; the staged part was removed.",
     )
+    unaborted = (
+        Job.objects.filter(kind=JobKind.UPLOAD, state__in=[JobState.CANCELLED, JobState.FAILED])
+        .filter(params__has_key="upload_id")
+        .exclude(params__has_key="aborted")  # set only once the abort is done
+    )
+    cleaned = 0
+    for job in unaborted[:SWEEP_BATCH]:
+        cleaned += _cleanup_quietly(job)
     root = Path(settings.CONSOLE_UPLOAD_STAGING_DIR)
-    if not root.is_dir():
+    if root.is_dir():
+        for path in root.glob("upload-*"):
+            cleaned += _sweep_staging(path)
+    return cleaned
+
+
+def _sweep_staging(path: Path) -> int:
+    """Remove a staging directory that no live upload owns."""
+    job_id = path.name.removeprefix("upload-")
+    job = Job.objects.filter(pk=int(job_id)).first() if job_id.isdigit() else None
+    if job is not None and not job.is_terminal:
         return 0
-    removed = 0
-    for path in root.glob("upload-*"):
-        job = Job.objects.filter(pk=int(path.name.removeprefix("upload-") or 0)).first()
-        if job is None or job.is_terminal:
-            if job is not None:
-                upload_cleanup(job)
-            shutil.rmtree(path, ignore_errors=True)
-            removed += 1
-    return removed
+    if job is not None:
+        return _cleanup_quietly(job)
+    shutil.rmtree(path, ignore_errors=True)
+    return 1
+
+
+def _cleanup_quietly(job: Job) -> int:
+    try:
+        upload_cleanup(job)
+    except (CosClientError, CosServiceError) as exc:
+        log.warning("sweep: upload %s cleanup failed, retried next sweep: %s", job.pk, exc)
+        return 0
+    return 1

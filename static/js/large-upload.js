@@ -59,6 +59,7 @@
 
   async function sendChunks(file, state, onProgress) {
     const chunkSize = state.chunk_size;
+    let refusals = 0;
     while (state.received < state.chunks) {
       const index = state.received;
       const blob = file.slice(index * chunkSize, Math.min(file.size, (index + 1) * chunkSize));
@@ -67,11 +68,16 @@
         state = await withRetries(function () {
           return call("PUT", url, blob, {"Content-Type": "application/octet-stream"});
         });
+        refusals = 0;
       } catch (error) {
         if (error.status !== 409) throw error;
         // Out of step with the server (another tab, a lost response): ask where it stands.
-        state = await call("GET", "/uploads/" + state.job_id + "/");
+        const jobId = state.job_id;
+        state = await withRetries(function () { return call("GET", "/uploads/" + jobId + "/"); });
         if (state.terminal) return state;
+        // Refused again for the very chunk the server asks for: stop instead of looping.
+        if (state.received === index && ++refusals >= RETRIES) throw error;
+        if (state.received === index) await sleep(500 * refusals);
       }
       onProgress(progressOf(state));
     }

@@ -39,7 +39,8 @@ def put(client, job_id: int, index: int, data: bytes):  # type: ignore[no-untype
 
 def staged(job_id: int, settings) -> bytes:  # type: ignore[no-untyped-def]
     """Everything in the job's staging directory, chunk files in order (nothing else allowed)."""
-    files = sorted((settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").iterdir())
+    folder = settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}"
+    files = sorted(folder.iterdir()) if folder.exists() else []  # made by the first chunk
     assert all(f.name.startswith("chunk-") and "." not in f.name for f in files), files
     return b"".join(f.read_bytes() for f in files)
 

@@ -259,3 +259,97 @@ def test_an_object_whose_crc_does_not_match_the_file_is_removed_and_the_job_fail
     assert job.state == JobState.FAILED and "does not match" in job.error_message
     assert not cos_client.object_exists(Bucket=new_bucket, Key="m/file.bin")
     assert not (job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job.pk}").exists()
+
+
+def test_a_slice_without_any_chunk_hands_back_whatever_the_idle_setting(
+    client, alice, cos_client, new_bucket, job_settings, start_worker
+) -> None:
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(3 * chunk + 1)
+    # An idle limit longer than a slice must not keep an abandoned upload cycling forever.
+    start_worker(CONSOLE_JOB_SLICE_SECONDS="1", CONSOLE_UPLOAD_IDLE_SECONDS="600")
+    client.force_login(alice)
+    url = reverse("objects:upload-start", args=[new_bucket])
+    state = client.post(url, {"key": "i/file.bin", "size": len(data), "fingerprint": "i:1"}).json()
+    send_chunks(client, state["job_id"], data, chunk, range(2))
+    wait_for(lambda: Job.objects.get(pk=state["job_id"]).state == JobState.PENDING, 30, "hand-back")
+    send_chunks(client, state["job_id"], data, chunk, range(2, 4))
+    job = wait_for_job(state["job_id"])
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert int(job.result["crc64"]) == crc64(data)
+
+
+def test_sweep_aborts_what_ended_uploads_left_on_cos_and_survives_a_failing_abort(
+    alice, cos_client, coslocal, new_bucket, job_settings
+) -> None:
+    from objects_app.models import JobKind
+    from objects_app.services.uploads import uploads_sweep
+
+    def ended_upload(key: str) -> Job:
+        upload_id = cos_client.create_multipart_upload(Bucket=new_bucket, Key=key)["UploadId"]
+        return Job.objects.create(
+            kind=JobKind.UPLOAD, state=JobState.CANCELLED, user=alice, bucket=new_bucket,
+            prefix=key, params={"chunk_size": 1, "upload_id": upload_id},
+        )  # fmt: skip
+
+    first, second = ended_upload("o/1.bin"), ended_upload("o/2.bin")
+    # COS refuses the first abort with a 503 on every retry: logged, the other is still aborted.
+    refuse = {"mode": "error", "status": 503, "code": "SlowDown", "method": "DELETE"}
+    coslocal._admin("POST", [{**refuse, "query_contains": "uploadId", "count": 5}])
+    try:
+        uploads_sweep()
+    finally:
+        coslocal.clear_faults()
+    aborted = {pk for pk in (first.pk, second.pk) if Job.objects.get(pk=pk).params.get("aborted")}
+    assert len(aborted) == 1
+    uploads_sweep()  # the next sweep retries the one that failed
+    assert all(Job.objects.get(pk=pk).params.get("aborted") for pk in (first.pk, second.pk))
+    assert no_multipart_uploads(cos_client, new_bucket, "o/1.bin")
+    assert no_multipart_uploads(cos_client, new_bucket, "o/2.bin")
+
+
+def test_an_upload_begun_after_its_job_ended_is_aborted_at_once(
+    client, alice, cos_client, new_bucket, job_settings
+) -> None:
+    from objects_app.services import jobs, uploads
+    from objects_app.storage import get_cos_client
+
+    data = os.urandom(job_settings.CONSOLE_UPLOAD_CHUNK_BYTES + 1)
+    client.force_login(alice)
+    job_id = send_file(
+        client, new_bucket, "e/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    )
+    assert jobs.job_claim(job_id)
+    jobs.job_finish(job_id, state=JobState.CANCELLED)  # the cancel lands before the upload begins
+    with pytest.raises(uploads.JobStopped):
+        uploads._begin(Job.objects.get(pk=job_id), get_cos_client())
+    assert no_multipart_uploads(cos_client, new_bucket, "e/file.bin")
+    assert "upload_id" not in Job.objects.get(pk=job_id).params
+
+
+def test_a_cancel_that_lands_during_complete_keeps_the_object_and_says_so(
+    client, alice, cos_client, new_bucket, job_settings, monkeypatch
+) -> None:
+    from objects_app.models import AuditEvent
+    from objects_app.services import jobs
+    from objects_app.services.uploads import _complete
+    from objects_app.storage import get_cos_client
+
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(2 * chunk + 3)
+    client.force_login(alice)
+    job = pumped(client, new_bucket, "k/file.bin", data, chunk)
+    cos = get_cos_client()
+    real_complete = cos.complete_multipart_upload
+
+    def cancelled_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        jobs.job_finish(job.pk, state=JobState.CANCELLED)
+        return real_complete(*args, **kwargs)
+
+    monkeypatch.setattr(cos, "complete_multipart_upload", cancelled_meanwhile)
+    _complete(job)
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and "was kept" in job.error_message
+    assert int(job.result["crc64"]) == crc64(data)
+    assert cos_client.object_exists(Bucket=new_bucket, Key="k/file.bin")
+    assert AuditEvent.objects.filter(action="job.upload.finish", key="k/file.bin").exists()
