@@ -8,8 +8,9 @@ are still arriving (parallel parts, CRC-64 checked per part and for the whole ob
 each part, then deletes its chunk. So staged bytes are read back while still in the page cache
 and, deleted within seconds, mostly never reach the disk; a large file costs one disk write (in
 COS), not two. When the browser pauses, the worker hands the job back and the next chunk queues it
-again. A chunk request waits briefly while the worker is more than a window of chunks behind, so
-staging stays small however big the file.
+again. While a worker is on the job, a chunk request waits briefly once a window of chunks is
+staged, so staging holds about window x chunk size (with no worker running, chunks simply wait
+in staging until one comes).
 """
 
 from __future__ import annotations
