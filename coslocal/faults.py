@@ -16,7 +16,9 @@ from typing import Any
 
 from coslocal.errors import CosError
 
-MODES = {"error", "reset", "delay"}
+# error200: status 200 with an <Error> body, as COS answers a Complete or Copy that fails after
+# it has already sent its 200 (protocol 3.7 and 3.15).
+MODES = {"error", "error200", "reset", "delay"}
 MESSAGES = {
     "SlowDown": "Please reduce your request rate.",
     "InternalError": "We encountered an internal error. Please try again.",
@@ -115,7 +117,7 @@ def apply(rule: FaultRule, environ: dict[str, Any]) -> None:
         # gunicorn treats ECONNRESET from the app as "peer went away" and just drops the conn.
         raise ConnectionAborted(errno.ECONNRESET, "coslocal fault injection: connection reset")
     message = rule.message or MESSAGES.get(rule.code, "coslocal injected fault.")
-    raise CosError(int(rule.status), rule.code, message)
+    raise CosError(200 if rule.mode == "error200" else int(rule.status), rule.code, message)
 
 
 class ConnectionAborted(ConnectionResetError):

@@ -25,10 +25,14 @@ def backoff_seconds(retries: int) -> float:
     return random.uniform(0, min(60.0, 2.0**retries))
 
 
+# Codes that mean "try again later" even inside a 200 (a Complete or Copy that failed midway).
+TRANSIENT_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown"})
+
+
 def _transient(exc: Exception) -> bool:
     """Connection failures and COS 5xx are worth another try; 4xx answers are final."""
     if isinstance(exc, CosServiceError):
-        return exc.get_status_code() >= 500
+        return exc.get_status_code() >= 500 or exc.get_error_code() in TRANSIENT_CODES
     return isinstance(exc, CosClientError)
 
 

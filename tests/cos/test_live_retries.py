@@ -85,3 +85,20 @@ def test_one_debug_line_per_request_without_secrets(
     assert all("/logged" in line and "request_id=" in line for line in lines)
     text = caplog.text
     assert "q-signature" not in text and "coslocal-test-secret-key" not in text
+
+
+def test_an_error_inside_a_200_complete_is_retried_over_real_sockets(
+    client: CosS3Client, bucket: str, faults: CoslocalServer
+) -> None:
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    etag = client.upload_part(
+        Bucket=bucket, Key="m", Body=b"x" * 5, PartNumber=1, UploadId=upload_id
+    )["ETag"]
+    rule = {"mode": "error200", "code": "InternalError", "method": "POST"}
+    faults._admin("POST", [{**rule, "query_contains": "uploadId", "count": 2}])
+    result = client.complete_multipart_upload(
+        Bucket=bucket, Key="m", UploadId=upload_id,
+        MultipartUpload={"Part": [{"PartNumber": 1, "ETag": etag}]},
+    )  # fmt: skip
+    assert result["ETag"] and fired(faults) == 2
+    assert client.get_object(Bucket=bucket, Key="m")["Body"].read_all() == b"x" * 5

@@ -111,3 +111,34 @@ def test_fault_flag_at_start_up(tmp_path) -> None:
         assert exc.value.get_status_code() == 503
         client.create_bucket(Bucket="flag-1250000000")
         assert srv.fault_state()["fired"] == 1
+
+
+@pytest.mark.parametrize("call", ["complete", "copy"])
+def test_error_inside_a_200_is_what_the_sdk_raises_on(
+    faults: CoslocalServer, sdk: CosS3Client, bucket: str, call: str
+) -> None:
+    """COS may fail a Complete or Copy after its 200 went out: the body is then an <Error>."""
+    sdk.put_object(Bucket=bucket, Key="src", Body=b"s" * 10)
+    upload_id = sdk.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
+    etag = sdk.upload_part(
+        Bucket=bucket, Key="dst", Body=b"p" * 10, PartNumber=1, UploadId=upload_id
+    )["ETag"]
+
+    def attempt() -> object:
+        if call == "copy":
+            source = {"Bucket": bucket, "Key": "src", "Region": "ap-guangzhou"}
+            return sdk.copy_object(Bucket=bucket, Key="dst2", CopySource=source)
+        parts = {"Part": [{"PartNumber": 1, "ETag": etag}]}
+        return sdk.complete_multipart_upload(
+            Bucket=bucket, Key="dst", UploadId=upload_id, MultipartUpload=parts
+        )
+
+    method, query = ("PUT", None) if call == "copy" else ("POST", "uploadId")
+    rule = {"mode": "error200", "code": "InternalError", "count": 1, "method": method}
+    faults._admin("POST", [{**rule, "query_contains": query}] if query else [rule])
+    with pytest.raises(CosServiceError) as exc:
+        attempt()
+    assert exc.value.get_status_code() == 200
+    assert exc.value.get_error_code() == "InternalError"
+    assert exc.value.get_request_id() not in ("", "Unknown")
+    assert attempt()["ETag"]  # the next try goes through: nothing was half-done

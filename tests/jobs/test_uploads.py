@@ -353,3 +353,25 @@ def test_a_cancel_that_lands_during_complete_keeps_the_object_and_says_so(
     assert int(job.result["crc64"]) == crc64(data)
     assert cos_client.object_exists(Bucket=new_bucket, Key="k/file.bin")
     assert AuditEvent.objects.filter(action="job.upload.finish", key="k/file.bin").exists()
+
+
+def test_a_complete_that_fails_inside_its_200_is_retried_by_the_job(
+    client, alice, cos_client, new_bucket, coslocal, job_settings, start_worker
+) -> None:
+    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(2 * chunk + 7)
+    start_worker()
+    client.force_login(alice)
+    # More failures than the client's own retries: the task must back off and try again.
+    rule = {"mode": "error200", "code": "InternalError", "method": "POST"}
+    coslocal._admin("POST", [{**rule, "query_contains": "uploadId", "count": 6}])
+    try:
+        job_id = send_file(client, new_bucket, "c2/file.bin", data, chunk)
+        job = wait_for_job(job_id, timeout=90)
+        fired = coslocal.fault_state()["rules"][0]["fired"]
+    finally:
+        coslocal.clear_faults()
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert fired == 6
+    head = cos_client.head_object(Bucket=new_bucket, Key="c2/file.bin")
+    assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
