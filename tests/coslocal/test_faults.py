@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -124,7 +125,7 @@ def test_error_inside_a_200_is_what_the_sdk_raises_on(
         Bucket=bucket, Key="dst", Body=b"p" * 10, PartNumber=1, UploadId=upload_id
     )["ETag"]
 
-    def attempt() -> object:
+    def attempt() -> dict[str, Any]:
         if call == "copy":
             source = {"Bucket": bucket, "Key": "src", "Region": "ap-guangzhou"}
             return sdk.copy_object(Bucket=bucket, Key="dst2", CopySource=source)
