@@ -113,6 +113,8 @@ def jobs_sweep() -> int:
     )
     count = 0
     for job in stuck:
+        if job.state == JobState.RUNNING and not _rescue_allowed(job):
+            continue
         if job.state == JobState.QUEUED:
             # One re-enqueue per stale period; a running job keeps its old heartbeat so the next
             # task can claim it.
@@ -121,6 +123,28 @@ def jobs_sweep() -> int:
         job_dispatch(job)
         count += 1
     return count
+
+
+def _rescue_allowed(job: Job) -> bool:
+    """Count restarts of a job whose run died; fail it once they pass the limit.
+
+    A worker killed now and then is survivable, but a run that dies every time (a bug, a poison
+    input) would otherwise be restarted forever. Queued jobs are not counted: waiting for a free
+    worker is not a failure.
+    """
+    rescues = int(job.params.get("rescues", 0)) + 1
+    if rescues > settings.CONSOLE_JOB_MAX_RESCUES:
+        message = (
+            f"Stopped after {rescues - 1} restarts: each run died before finishing "
+            "(see the worker log)."
+        )
+        if job_finish(job.pk, state=JobState.FAILED, error_message=message):
+            log.error("sweep: giving up on %s after %d restarts", job, rescues - 1)
+            if job.kind == JobKind.UPLOAD:
+                job_dispatch(job)  # its task sees the failed state, aborts and cleans up
+        return False
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "rescues": rescues})
+    return True
 
 
 # --- the prefix-summary job ----------------------------------------------------------------------

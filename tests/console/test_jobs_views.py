@@ -123,6 +123,27 @@ def test_sweep_reenqueues_only_stuck_jobs(alice, settings, django_capture_on_com
     assert Job.objects.get(pk=dead.pk).heartbeat_at == old  # the next task may claim it
 
 
+def test_sweep_gives_up_on_a_job_whose_runs_keep_dying(
+    alice, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CONSOLE_JOB_STALE_SECONDS = 60
+    settings.CONSOLE_JOB_MAX_RESCUES = 2
+    old = timezone.now() - timedelta(seconds=300)
+    doomed = _job(alice, state=JobState.RUNNING, heartbeat_at=old)
+    waiting = _job(alice, state=JobState.QUEUED, heartbeat_at=old)  # no worker free: not a crash
+    for rescue in (1, 2):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert services.jobs_sweep() == 2
+        assert len(callbacks) == 2
+        assert Job.objects.get(pk=doomed.pk).params["rescues"] == rescue
+        Job.objects.filter(pk__in=[doomed.pk, waiting.pk]).update(heartbeat_at=old)  # died again
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.jobs_sweep() == 1  # only the queued one is sent again
+    job = Job.objects.get(pk=doomed.pk)
+    assert job.state == JobState.FAILED and "after 2 restarts" in job.error_message
+    assert Job.objects.get(pk=waiting.pk).state == JobState.QUEUED
+
+
 def test_protected_prefix_delete_is_refused_and_creates_nothing(client, alice, settings) -> None:
     settings.CONSOLE_PROTECTED_PREFIXES = ["backups/"]
     client.force_login(alice)
