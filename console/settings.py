@@ -219,6 +219,8 @@ CONSOLE_CONTENT_SECURITY_POLICY = env_str("CONSOLE_CONTENT_SECURITY_POLICY") or 
 CONSOLE_JOB_STALE_SECONDS = env_int("CONSOLE_JOB_STALE_SECONDS", 120)
 # A job whose runs keep dying is failed after this many such restarts by the sweep.
 CONSOLE_JOB_MAX_RESCUES = env_int("CONSOLE_JOB_MAX_RESCUES", 20)
+# Items of a finished batch delete are kept this long, then only the failed ones (the report).
+CONSOLE_JOB_ITEMS_KEEP_HOURS = env_int("CONSOLE_JOB_ITEMS_KEEP_HOURS", 24)
 # How often celery beat runs the sweep.
 CONSOLE_JOB_SWEEP_SECONDS = env_int("CONSOLE_JOB_SWEEP_SECONDS", 30)
 # A batch task works this long, then hands the rest to a fresh message (short tasks, fair queue).

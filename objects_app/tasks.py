@@ -79,8 +79,9 @@ def jobs_sweep_task() -> int:
     from objects_app.services import jobs as services
     from objects_app.services import uploads
 
-    try:
-        uploads.uploads_sweep()
-    except Exception:  # never let upload housekeeping stop the rescue of stuck jobs
-        log.exception("uploads sweep failed")
+    for housekeeping in (uploads.uploads_sweep, services.job_items_prune):
+        try:
+            housekeeping()
+        except Exception:  # never let housekeeping stop the rescue of stuck jobs
+            log.exception("%s failed", housekeeping.__name__)
     return services.jobs_sweep()

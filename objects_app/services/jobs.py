@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from objects_app.cos import CosServiceError
 from objects_app.errors import ObjectsError
-from objects_app.models import TERMINAL_STATES, Job, JobKind, JobState
+from objects_app.models import TERMINAL_STATES, Job, JobItem, JobKind, JobState
 from objects_app.services.audit import audit_record
 from objects_app.storage import get_cos_client
 from objects_app.tasks import delete_run_task as delete_run_task_
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # Progress is written every this many objects: frequent enough for a live bar, cheap on the DB.
 PROGRESS_EVERY = 1000
+UNCONFIRMED_PLAN_DAYS = 7  # a batch-delete dry run nobody confirms is cancelled after this
 
 
 def _stale_before() -> Any:
@@ -123,6 +124,30 @@ def jobs_sweep() -> int:
         job_dispatch(job)
         count += 1
     return count
+
+
+def job_items_prune(*, batch: int = 10_000) -> int:
+    """Housekeeping for batch deletes: keep the error report, drop what is no longer needed.
+
+    Items of finished jobs are kept only where they failed (the report and "retry failed" use
+    them); a dry run nobody confirmed within a week is cancelled and its plan dropped.
+    """
+    now = timezone.now()
+    Job.objects.filter(
+        kind=JobKind.DELETE,
+        state=JobState.PENDING,
+        created_at__lt=now - timedelta(days=UNCONFIRMED_PLAN_DAYS),
+    ).update(
+        state=JobState.CANCELLED,
+        finished_at=now,
+        error_message="The dry run was never confirmed; run it again to delete.",
+    )
+    done_before = now - timedelta(hours=settings.CONSOLE_JOB_ITEMS_KEEP_HOURS)
+    stale = JobItem.objects.filter(
+        job__state__in=TERMINAL_STATES, job__finished_at__lt=done_before, error_code=""
+    )
+    ids = list(stale.values_list("pk", flat=True)[:batch])
+    return JobItem.objects.filter(pk__in=ids).delete()[0] if ids else 0
 
 
 def _rescue_allowed(job: Job) -> bool:

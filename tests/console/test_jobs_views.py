@@ -144,6 +144,33 @@ def test_sweep_gives_up_on_a_job_whose_runs_keep_dying(
     assert Job.objects.get(pk=waiting.pk).state == JobState.QUEUED
 
 
+def test_finished_deletes_keep_only_their_error_report_and_stale_plans_expire(
+    alice, settings
+) -> None:
+    settings.CONSOLE_JOB_ITEMS_KEEP_HOURS = 24
+    now = timezone.now()
+
+    def delete_job(state: str, finished_hours_ago: float | None, created_days_ago: float = 0):  # type: ignore[no-untyped-def]
+        finished = None if finished_hours_ago is None else now - timedelta(hours=finished_hours_ago)
+        job = _job(alice, kind=JobKind.DELETE, state=state, finished_at=finished)
+        Job.objects.filter(pk=job.pk).update(created_at=now - timedelta(days=created_days_ago))
+        JobItem.objects.create(job=job, seq=1, key="ok")
+        JobItem.objects.create(job=job, seq=2, key="bad", error_code="AccessDenied")
+        return job
+
+    old = delete_job(JobState.PARTIALLY_FAILED, finished_hours_ago=48)
+    recent = delete_job(JobState.SUCCEEDED, finished_hours_ago=1)
+    forgotten = delete_job(JobState.PENDING, finished_hours_ago=None, created_days_ago=8)
+    waiting = delete_job(JobState.PENDING, finished_hours_ago=None, created_days_ago=1)
+    assert services.job_items_prune() == 1
+    assert list(JobItem.objects.filter(job=old).values_list("key", flat=True)) == ["bad"]
+    assert JobItem.objects.filter(job=recent).count() == 2
+    expired = Job.objects.get(pk=forgotten.pk)
+    assert expired.state == JobState.CANCELLED and "never confirmed" in expired.error_message
+    assert Job.objects.get(pk=waiting.pk).state == JobState.PENDING
+    assert JobItem.objects.filter(job=waiting).count() == 2
+
+
 def test_protected_prefix_delete_is_refused_and_creates_nothing(client, alice, settings) -> None:
     settings.CONSOLE_PROTECTED_PREFIXES = ["backups/"]
     client.force_login(alice)
