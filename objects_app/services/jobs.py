@@ -130,7 +130,7 @@ def job_items_prune(*, batch: int = 10_000) -> int:
     """Housekeeping for batch deletes: keep the error report, drop what is no longer needed.
 
     Items of finished jobs are kept only where they failed (the report and "retry failed" use
-    them); a dry run nobody confirmed within a week is cancelled and its plan dropped.
+    them); a dry run nobody confirmed within a week is cancelled, so its plan goes the same way.
     """
     now = timezone.now()
     Job.objects.filter(
