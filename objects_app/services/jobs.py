@@ -90,6 +90,15 @@ def job_finish(job_id: int, *, state: str, **fields: Any) -> bool:
     )
 
 
+def job_params_merge(job_id: int, *, live_only: bool = False, **values: Any) -> bool:
+    """Merge `values` into the job's params (read fresh); with live_only, not once it ended."""
+    params = Job.objects.values_list("params", flat=True).get(pk=job_id)
+    rows = Job.objects.filter(pk=job_id)
+    if live_only:
+        rows = rows.exclude(state__in=TERMINAL_STATES)
+    return rows.update(params={**params, **values}) == 1
+
+
 def job_state(job_id: int) -> str | None:
     return Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
 
@@ -168,7 +177,7 @@ def _rescue_allowed(job: Job) -> bool:
             if job.kind == JobKind.UPLOAD:
                 job_dispatch(job)  # its task sees the failed state, aborts and cleans up
         return False
-    Job.objects.filter(pk=job.pk).update(params={**job.params, "rescues": rescues})
+    job_params_merge(job.pk, rescues=rescues)
     return True
 
 

@@ -45,6 +45,7 @@ from objects_app.services.jobs import (
     job_dispatch,
     job_finish,
     job_heartbeat,
+    job_params_merge,
     job_release,
     job_state,
 )
@@ -447,9 +448,7 @@ def _begin(job: Job, client: CosS3Client) -> str:
     # Persisted before any part is sent, so a cancel (even after a worker crash) aborts exactly
     # this job's multipart upload and never another upload of the same key. The row is updated
     # only while the job is live; if it ended meanwhile, this upload is aborted right here.
-    params = Job.objects.values_list("params", flat=True).get(pk=job.pk)
-    live = Job.objects.filter(pk=job.pk).exclude(state__in=TERMINAL_STATES)
-    if not live.update(params={**params, "upload_id": upload_id}):
+    if not job_params_merge(job.pk, live_only=True, upload_id=upload_id):
         client.abort_multipart_upload(Bucket=job.bucket, Key=job.prefix, UploadId=upload_id)
         raise JobStopped(f"job {job.pk} ended before its upload began")
     return upload_id
@@ -542,13 +541,8 @@ def upload_cleanup(job: Job) -> None:
             if exc.get_status_code() >= 500:
                 raise
             log.info("upload %s cleanup: %s", job.pk, exc)  # NoSuchUpload: nothing left to abort
-        _remember(job.pk, aborted=True)
+        job_params_merge(job.pk, aborted=True)
     _drop_local_state(job.pk)
-
-
-def _remember(job_id: int, **values: Any) -> None:
-    params = Job.objects.values_list("params", flat=True).get(pk=job_id)
-    Job.objects.filter(pk=job_id).update(params={**params, **values})
 
 
 def uploads_sweep() -> int:

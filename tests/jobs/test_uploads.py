@@ -212,14 +212,17 @@ def test_upload_under_503s_and_resets_finishes_with_every_part_exact(
     assert no_multipart_uploads(cos_client, new_bucket, "f/file.bin")
 
 
-def pumped(client, bucket: str, key: str, data: bytes, chunk: int) -> Job:  # type: ignore[no-untyped-def]
-    """An upload whose parts are all in COS (sent in this process), not yet completed."""
+def pumped(client, user, settings, bucket: str, key: str) -> tuple[Job, bytes]:  # type: ignore[no-untyped-def]
+    """A 3-part upload whose parts are all in COS (sent in this process), not yet completed."""
     from objects_app.services import jobs, uploads
 
+    chunk = settings.CONSOLE_UPLOAD_CHUNK_BYTES
+    data = os.urandom(2 * chunk + 10)
+    client.force_login(user)
     job_id = send_file(client, bucket, key, data, chunk)  # no worker: the chunks wait
     assert jobs.job_claim(job_id)
     assert uploads._pump(Job.objects.get(pk=job_id)) is True
-    return Job.objects.get(pk=job_id)
+    return Job.objects.get(pk=job_id), data
 
 
 def test_complete_done_by_a_run_that_died_before_recording_it_is_recognised(
@@ -228,10 +231,7 @@ def test_complete_done_by_a_run_that_died_before_recording_it_is_recognised(
     from objects_app.models import UploadPart
     from objects_app.services.uploads import _complete
 
-    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
-    data = os.urandom(2 * chunk + 10)
-    client.force_login(alice)
-    job = pumped(client, new_bucket, "d/file.bin", data, chunk)
+    job, data = pumped(client, alice, job_settings, new_bucket, "d/file.bin")
     parts = [{"PartNumber": p.number, "ETag": p.etag} for p in UploadPart.objects.filter(job=job)]
     cos_client.complete_multipart_upload(  # the earlier run got this far, then died
         Bucket=new_bucket, Key="d/file.bin", UploadId=job.params["upload_id"],
@@ -248,10 +248,7 @@ def test_an_object_whose_crc_does_not_match_the_file_is_removed_and_the_job_fail
     from objects_app.models import UploadPart
     from objects_app.services.uploads import _complete
 
-    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
-    data = os.urandom(2 * chunk + 10)
-    client.force_login(alice)
-    job = pumped(client, new_bucket, "m/file.bin", data, chunk)
+    job, data = pumped(client, alice, job_settings, new_bucket, "m/file.bin")
     # The staged bytes said something else than what COS assembled (a damaged record).
     UploadPart.objects.filter(job=job, number=2).update(crc64="12345")
     _complete(job)
@@ -335,10 +332,7 @@ def test_a_cancel_that_lands_during_complete_keeps_the_object_and_says_so(
     from objects_app.services.uploads import _complete
     from objects_app.storage import get_cos_client
 
-    chunk = job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
-    data = os.urandom(2 * chunk + 3)
-    client.force_login(alice)
-    job = pumped(client, new_bucket, "k/file.bin", data, chunk)
+    job, data = pumped(client, alice, job_settings, new_bucket, "k/file.bin")
     cos = get_cos_client()
     real_complete = cos.complete_multipart_upload
 
