@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
+from objects_app.disposition import content_disposition, filename_of
 from objects_app.errors import ObjectsError
 from objects_app.forms import (
     CopyForm,
@@ -79,16 +80,6 @@ def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """RFC 6266: an ASCII fallback plus filename*=UTF-8'' for any key, quotes and CR/LF safe."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
-    )
-    kind = "inline" if inline else "attachment"
-    encoded = quote(filename, safe="")
-    return f"{kind}; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
-
-
 @require_GET
 @never_cache
 @role_required(VIEWER)
@@ -119,11 +110,8 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
         return _bad(form)
     key, version_id = form.cleaned_data["key"], form.cleaned_data["version_id"]
     if settings.CONSOLE_DOWNLOAD_REDIRECT:
-        expires = settings.CONSOLE_DOWNLOAD_REDIRECT_SECONDS
         return redirect(
-            selectors.object_presigned_url(
-                bucket=bucket, key=key, version_id=version_id, expires=expires
-            )
+            selectors.object_download_url(bucket=bucket, key=key, version_id=version_id)
         )
     wanted = request.headers.get("Range", "")
     download = selectors.object_download(
@@ -131,7 +119,7 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
         byte_range=wanted if SINGLE_RANGE.match(wanted) else "",
     )  # fmt: skip
     inline = request.GET.get("inline") == "1"
-    return _stream(download, filename=key.rsplit("/", 1)[-1] or "download", inline=inline)
+    return _stream(download, filename=filename_of(key), inline=inline)
 
 
 def _stream(download: selectors.Download, *, filename: str, inline: bool) -> HttpResponseBase:
