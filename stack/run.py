@@ -35,6 +35,15 @@ def _coslocal_secret() -> str:
     return path.read_text().strip()
 
 
+def _django_secret_key_file() -> Path:
+    """This install's own session/CSRF signing key, made once (never a key shipped in the code)."""
+    path = VAR / "django-secret-key.txt"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50) + "\n")
+    return path
+
+
 def stack_env() -> tuple[dict[str, str], bool]:
     """The environment every process gets, and whether coslocal is part of the stack."""
     env = dict(os.environ)
@@ -45,6 +54,8 @@ def stack_env() -> tuple[dict[str, str], bool]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env["CONSOLE_VAR_DIR"] = str(VAR)
+    if not env.get("DJANGO_SECRET_KEY") and not env.get("DJANGO_SECRET_KEY_FILE"):
+        env["DJANGO_SECRET_KEY_FILE"] = str(_django_secret_key_file())
     use_coslocal = not env.get("COS_SECRET_ID")
     if use_coslocal:
         secret = _coslocal_secret()
