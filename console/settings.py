@@ -269,3 +269,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LOG_PER_USER", 1000)
 # The client address is REMOTE_ADDR only: a header such as X-Forwarded-For is the caller's to forge.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# --- Serving (issue 15): granian + Django ASGI, see stack/web.py ---
+# A request whose headers, or whose body, stall this long is dropped: a slow client costs a
+# coroutine for at most this long, never a worker thread.
+CONSOLE_HEADER_READ_TIMEOUT = env_int("CONSOLE_HEADER_READ_TIMEOUT", 10)
+CONSOLE_BODY_READ_TIMEOUT = env_int("CONSOLE_BODY_READ_TIMEOUT", 30)

@@ -15,7 +15,6 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -41,6 +40,7 @@ from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import objects as selectors
 from objects_app.services import objects as services
+from objects_app.streaming import streaming_response
 
 # One satisfiable byte range (RFC 9110); anything else is ignored and the whole object is sent.
 SINGLE_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
@@ -119,12 +119,14 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
         byte_range=wanted if SINGLE_RANGE.match(wanted) else "",
     )  # fmt: skip
     inline = request.GET.get("inline") == "1"
-    return _stream(download, filename=filename_of(key), inline=inline)
+    return _stream(request, download, filename=filename_of(key), inline=inline)
 
 
-def _stream(download: selectors.Download, *, filename: str, inline: bool) -> HttpResponseBase:
+def _stream(
+    request: HttpRequest, download: selectors.Download, *, filename: str, inline: bool
+) -> HttpResponseBase:
     """COS's body as a streaming response; only images may show inline, always sandboxed."""
-    response = StreamingHttpResponse(download, status=download.status)
+    response = streaming_response(request, download, close=download.close, status=download.status)
     for name, value in download.headers.items():
         response[name] = value
     inline = inline and download.headers.get("Content-Type", "").startswith("image/")
