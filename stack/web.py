@@ -1,4 +1,4 @@
-"""The `web` process of the stack: wait for COS, seed the demo bucket once, then exec the web server (granian)."""
+"""The `web` process of the stack: wait for COS, seed the demo bucket, then exec granian."""
 
 from __future__ import annotations
 
