@@ -16,13 +16,12 @@ from requests.adapters import HTTPAdapter
 
 from .auth import CosSigner, cos_quote
 from .config import CosConfig, format_bucket
-from .errors import CosClientError, CosServiceError
+from .errors import CosClientError, CosConnectionError, CosServiceError, is_retryable
 from .xml import error_fields
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "cos-console-client/1.0"
-RETRYABLE_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable"})
 _HEAD_CODES = {
     304: "NotModified",
     400: "BadRequest",
@@ -175,13 +174,14 @@ class CoreClient:
             if isinstance(resp, Exception):
                 if last:
                     path = urlsplit(url).path
-                    raise CosClientError(f"{method} {path}: connection failed: {resp}") from resp
+                    message = f"{method} {path}: connection failed: {resp}"
+                    raise CosConnectionError(message) from resp
                 continue
             error = self._classify(method, url, resp, check_body_error)
             if error is None:
                 return resp
             resp.close()
-            if last or not _retryable(error):
+            if last or not is_retryable(error):
                 raise error
         raise CosClientError("unreachable")  # pragma: no cover
 
@@ -218,11 +218,11 @@ class CoreClient:
                 proxies=conf._proxies,
                 **extra,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.RequestException as exc:
+            if not is_retryable(exc):  # e.g. an invalid URL or proxy setting: final
+                raise CosClientError(f"{method} {path}: {exc}") from exc
             logger.debug("cos %s %s failed after %.3fs: %s", method, path, _since(started), exc)
             return exc
-        except requests.RequestException as exc:
-            raise CosClientError(f"{method} {path}: {exc}") from exc
         logger.debug(
             "cos %s %s -> %s in %.3fs request_id=%s",
             method,
@@ -250,10 +250,6 @@ class CoreClient:
 
 def _since(started: float) -> float:
     return time.monotonic() - started
-
-
-def _retryable(error: CosServiceError) -> bool:
-    return error.status_code >= 500 or error.code in RETRYABLE_CODES
 
 
 def _service_error(

@@ -1,15 +1,51 @@
-"""Exceptions raised by the COS client.
+"""Exceptions raised by the COS client, and the one rule that says which are worth a retry.
 
-Both classes mirror ``qcloud_cos.cos_exception`` (same getters) and are picklable, so they can
-cross the Celery boundary intact (``__reduce__`` rebuilds them from plain values).
+``CosClientError`` and ``CosServiceError`` mirror ``qcloud_cos.cos_exception`` (same getters).
+Every class is picklable, so errors cross the Celery boundary intact (``__reduce__`` rebuilds
+them from plain values).
 """
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Mapping
 from typing import Any
 
+import requests
+import urllib3
+
 UNKNOWN = "Unknown"
+
+# COS codes that mean "try again later", whatever the status (a 200 whose body is an <Error>
+# carries them too, when Complete or Copy fails midway: protocol notes §3.7, §3.15).
+RETRYABLE_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown"})
+
+# Transport failures that escape as raw exceptions (e.g. while reading a streamed body).
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+    http.client.IncompleteRead,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True if repeating the failed call may succeed; False if the failure is final.
+
+    Retryable: transport failures (``CosConnectionError``, or a raw connection/timeout error
+    from ``requests``/``urllib3``/the socket), COS 5xx, and the codes in ``RETRYABLE_CODES``
+    even inside a 200. Not retryable: every 4xx, and local problems (bad arguments, a CRC-64
+    mismatch, a changed local file), which are plain ``CosClientError``s.
+    """
+    if isinstance(exc, CosServiceError):
+        return exc.status_code >= 500 or exc.code in RETRYABLE_CODES
+    if isinstance(exc, CosClientError):
+        return exc.retryable
+    return isinstance(exc, _TRANSPORT_ERRORS)
 
 
 class CosException(Exception):
@@ -27,7 +63,64 @@ class CosException(Exception):
 
 
 class CosClientError(CosException):
-    """Client-side failure: bad arguments (raised before any request) or transport errors."""
+    """Client-side failure: bad arguments (raised before any request), local checks, transport.
+
+    ``retryable`` says whether repeating the call may help (see ``is_retryable``): False for
+    local problems, True for ``CosConnectionError`` and for a managed transfer whose parts
+    failed for a retryable reason (calling it again resumes).
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._message, self.retryable))
+
+
+class CosConnectionError(CosClientError):
+    """The request got no complete answer: refused, reset, timed out, or the body broke off."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message, retryable)
+
+
+class CosCrcMismatchError(CosClientError):
+    """The CRC-64 COS reports differs from the one computed locally (never retryable as is).
+
+    Attributes: ``bucket``, ``key``, ``local_crc``, ``remote_crc`` (None when COS reported
+    none), ``part_number`` (for one part), ``completed_here`` (this call completed the
+    multipart upload, so the damaged object is its own) and ``version_id`` (the version it
+    created, when the bucket is versioned).
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        key: str,
+        local_crc: int,
+        remote_crc: int | None,
+        *,
+        part_number: int | None = None,
+        completed_here: bool = False,
+        version_id: str | None = None,
+    ) -> None:
+        self.bucket, self.key = bucket, key
+        self.local_crc, self.remote_crc = local_crc, remote_crc
+        self.part_number = part_number
+        self.completed_here, self.version_id = completed_here, version_id
+        what = f"{bucket}/{key}" + (f" part {part_number}" if part_number else "")
+        remote = "none reported" if remote_crc is None else str(remote_crc)
+        super().__init__(f"CRC64 mismatch for {what}: local {local_crc}, COS {remote}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "part_number": self.part_number,
+            "completed_here": self.completed_here,
+            "version_id": self.version_id,
+        }
+        args = (self.bucket, self.key, self.local_crc, self.remote_crc)
+        return (_rebuild_crc_error, (type(self), args, kwargs))
 
 
 class CosServiceError(CosException):
@@ -114,3 +207,9 @@ def _rebuild_service_error(
     method: str, origin: str, status_code: int, kwargs: dict[str, str]
 ) -> CosServiceError:
     return CosServiceError(method, origin, status_code, **kwargs)
+
+
+def _rebuild_crc_error(
+    cls: type[CosCrcMismatchError], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> CosCrcMismatchError:
+    return cls(*args, **kwargs)

@@ -7,14 +7,23 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from .errors import CosClientError, CosServiceError
+from .errors import CosClientError, CosException, is_retryable
 from .headers import MAX_PART_NUMBER
 
 MB = 1024 * 1024
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], Any]
+
+
+class UploadedPart(NamedTuple):
+    """A part already in COS: its number, ETag, CRC-64 (of the bytes sent) and size."""
+
+    number: int
+    etag: str
+    crc64: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -87,10 +96,11 @@ def run_parallel(
         if failures:
             wait(pending)
             exc = failures[0].exception()
-            if isinstance(exc, CosServiceError) and exc.status_code < 500:
-                raise exc
+            if isinstance(exc, CosException) and not is_retryable(exc):
+                raise exc  # final as it is (a 4xx, a CRC mismatch, a bad argument)
             raise CosClientError(
-                f"some {what} fail after max_retry, please retry the transfer: {exc}"
+                f"some {what} fail after max_retry, please retry the transfer: {exc}",
+                retryable=exc is not None and is_retryable(exc),
             ) from exc
         for future in done:
             results[futures[future].number] = future.result()
