@@ -19,8 +19,16 @@ from .errors import (
     is_retryable,
 )
 from .headers import check_key, check_simplified_key
-from .transfer import MB, Part, Progress, ProgressCallback, header, plan_parts, run_parallel
-from .upload import UploadOps
+from .transfer import (
+    MB,
+    Part,
+    Progress,
+    ProgressCallback,
+    TransferBase,
+    header,
+    plan_parts,
+    run_parallel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +83,7 @@ def _load_record(path: str, identity: Mapping[str, Any]) -> _Record:
     return _Record(path, {**identity, "parts": {}})
 
 
-class DownloadOps(UploadOps):
+class DownloadOps(TransferBase):
     """Managed download."""
 
     def download_file(

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 import urllib3
+from requests.structures import CaseInsensitiveDict
 
 UNKNOWN = "Unknown"
 
@@ -127,7 +128,9 @@ class CosServiceError(CosException):
     """COS answered with an error (status >= 400, or a 200 whose body is an ``<Error>``).
 
     Attributes: ``method``, ``status_code``, ``code``, ``message``, ``resource``, ``request_id``,
-    ``trace_id``. The SDK getters (``get_error_code()`` ...) return the same values.
+    ``trace_id``; ``headers`` (the response headers, kept when the answer had no XML body). The
+    SDK getters (``get_error_code()`` ...) return the same values. Unlike the SDK, a bodiless
+    error still gets a code from its status (403 AccessDenied ...) instead of 'Unknown'.
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class CosServiceError(CosException):
         resource: str | None = None,
         request_id: str | None = None,
         trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         origin = "" if isinstance(message, Mapping) else message
         self.method = method
@@ -150,6 +154,7 @@ class CosServiceError(CosException):
         self.resource = resource or UNKNOWN
         self.request_id = request_id or UNKNOWN
         self.trace_id = trace_id or UNKNOWN
+        self.headers = dict(headers) if headers is not None else None
         self._origin_msg = origin
         super().__init__(self._summary())
 
@@ -166,6 +171,7 @@ class CosServiceError(CosException):
             "resource": self.resource,
             "request_id": self.request_id,
             "trace_id": self.trace_id,
+            "headers": self.headers,
         }
         return (_rebuild_service_error, (self.method, self._origin_msg, self.status_code, kwargs))
 
@@ -174,8 +180,18 @@ class CosServiceError(CosException):
         """The raw XML error body ('' when the response had none)."""
         return self._origin_msg
 
-    def get_digest_msg(self) -> dict[str, str]:
-        """The error as a dict with keys code, message, resource, requestid, traceid."""
+    def get_digest_msg(self) -> Mapping[str, str]:
+        """The error digest, shaped as the SDK's.
+
+        An XML error body gives a dict with keys code, message, resource, requestid, traceid.
+        A bodiless HEAD 404 gives the SDK's dict (code NoSuchResource, message, resource, and
+        requestid/traceid when COS sent them). Any other bodiless error gives the response
+        headers (a case-insensitive dict, ``x-cos-request-id`` included).
+        """
+        if not self._origin_msg and self.headers is not None:
+            if self.method == "HEAD" and self.status_code == 404:
+                return self._head_404_digest()
+            return CaseInsensitiveDict(self.headers)
         return {
             "code": self.code,
             "message": self.message,
@@ -183,6 +199,14 @@ class CosServiceError(CosException):
             "requestid": self.request_id,
             "traceid": self.trace_id,
         }
+
+    def _head_404_digest(self) -> dict[str, str]:
+        digest = {"code": self.code, "message": self.message, "resource": self.resource}
+        found = CaseInsensitiveDict(self.headers or {})
+        for name, header in (("requestid", "x-cos-request-id"), ("traceid", "x-cos-trace-id")):
+            if header in found:
+                digest[name] = found[header]
+        return digest
 
     def get_status_code(self) -> int:
         return self.status_code
@@ -204,7 +228,7 @@ class CosServiceError(CosException):
 
 
 def _rebuild_service_error(
-    method: str, origin: str, status_code: int, kwargs: dict[str, str]
+    method: str, origin: str, status_code: int, kwargs: dict[str, Any]
 ) -> CosServiceError:
     return CosServiceError(method, origin, status_code, **kwargs)
 

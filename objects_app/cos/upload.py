@@ -12,12 +12,12 @@ from .config import format_bucket
 from .crc64 import combine_parts, crc64
 from .errors import CosClientError, CosCrcMismatchError, CosServiceError
 from .headers import check_key
-from .presign import PresignOps
 from .transfer import (
     MB,
     Part,
     Progress,
     ProgressCallback,
+    TransferBase,
     UploadedPart,
     header,
     plan_parts,
@@ -45,7 +45,7 @@ def _local_etag_matches(data: bytes, etag: str) -> bool:
     return hashlib.md5(data).hexdigest() == value
 
 
-class UploadOps(PresignOps):
+class UploadOps(TransferBase):
     """Managed upload."""
 
     def upload_file(
@@ -79,7 +79,7 @@ class UploadOps(PresignOps):
             CosClientError: a part failed (call again to resume) or the CRC did not match.
         """
         check_key(Key)
-        format_bucket(Bucket, self._conf._appid)
+        format_bucket(Bucket, self._settings.appid)
         size = os.path.getsize(LocalFilePath)
         progress = Progress(size, progress_callback)
         if size <= PartSize * MB:
