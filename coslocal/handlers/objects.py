@@ -248,7 +248,7 @@ def copy_object(ctx: Context) -> Response:
     directive = headers.get("x-cos-metadata-directive", "Copy")
     if directive not in ("Copy", "Replaced"):
         raise CosError(400, "InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
-    if (src.bucket, src.key) == (ctx.bucket, ctx.key) and directive != "Replaced":
+    if _copies_itself(ctx, src) and directive != "Replaced":
         raise invalid_request(
             "This copy request is illegal because it is trying to copy an "
             "object to itself without changing its metadata (use Replaced)."
@@ -284,6 +284,15 @@ def copy_object(ctx: Context) -> Response:
         resp.header("x-cos-version-id", obj.version_id)
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
     return resp
+
+
+def _copies_itself(ctx: Context, src: ObjectVersion) -> bool:
+    """A copy onto its own key without new metadata is refused, unless the source names a
+    version: copying `key?versionId=V` onto `key` is how S3 and COS make an old version current."""
+    if (src.bucket, src.key) != (ctx.bucket, ctx.key):
+        return False
+    _, _, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"])
+    return version is None
 
 
 def copy_blob(ctx: Context, src: ObjectVersion, start: int, length: int) -> BlobWriter:
