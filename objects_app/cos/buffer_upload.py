@@ -105,19 +105,25 @@ class BufferUploadOps(TransferBase):
             return UploadedPart(number, str(header(rt, "ETag")), local, len(data))
 
         def settle(future: Future[UploadedPart]) -> None:
-            permits.release()
             if future.exception() is not None:
-                failed.set()
+                failed.set()  # before the permit goes back: the reader must see it
+            permits.release()
 
         futures: list[Future[UploadedPart]] = []
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            number, data = 1, first
-            while data and not failed.is_set():  # stop reading at the first failure
-                permits.acquire()
+            number = 1
+            while True:
+                permits.acquire()  # a part is read only with a permit: memory stays bounded
+                data = first if number == 1 else b""
+                if not failed.is_set() and number > 1:  # stop reading at the first failure
+                    data = _read_full(body, part_size)
+                if not data:
+                    permits.release()
+                    break
                 future = pool.submit(send, number, data)
                 future.add_done_callback(settle)
                 futures.append(future)
-                number, data = number + 1, _read_full(body, part_size)
+                number, first, data = number + 1, b"", b""  # the pool holds the only reference
             wait(futures)
         for future in futures:
             exc = future.exception()
