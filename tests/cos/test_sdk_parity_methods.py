@@ -355,8 +355,10 @@ def test_head_error_digest_parity(cos_server: CoslocalServer) -> None:
             with pytest.raises(Exception) as info:
                 client.head_object(Bucket=bucket, Key=key)
             digest = info.value.get_digest_msg()  # type: ignore[attr-defined]
+            # Content-Length varies with the bucket name the error body repeats.
+            stable = {k: digest[k] for k in sorted(digest) if k not in ("Date", "Content-Length")}
             found.append((info.value.get_status_code(), type(digest).__name__,  # type: ignore[attr-defined]
-                          normalise({k: digest[k] for k in sorted(digest) if k != "Date"}, bucket),
+                          normalise(stable, bucket),
                           "x-cos-request-id" in digest or "requestid" in digest))  # fmt: skip
         digests.append(found)
     assert digests[0] == digests[1]
