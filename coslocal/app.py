@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from coslocal import acl, restore
+from coslocal import restore
 from coslocal.auth import Identity, SignedRequest, authenticate
 from coslocal.config import Config
 from coslocal.errors import CosError, access_denied
@@ -45,7 +45,6 @@ UNSUPPORTED = frozenset(
         "notification",
         "object-lock",
         "origin",
-        "policy",
         "referer",
         "replication",
         "select",
@@ -111,8 +110,8 @@ class CosApp:
         for route in ROUTES:
             if route.level == level and route.method == req.method and route.accepts(req):
                 ctx = Context(self.config, self.store, req, identity)
-                if identity.anonymous:
-                    _check_anonymous(ctx, route.anonymous)
+                if route.acl not in ("object", "handler"):
+                    ctx.authorize_bucket(route.actions, route.acl, key=req.key)
                 return route.handler(ctx)
         raise CosError(405, "MethodNotAllowed", "The specified method is not allowed.")
 
@@ -197,21 +196,3 @@ def _drain_small_body(req: Request) -> None:
     if 0 < remaining <= DRAIN_LIMIT:
         for _ in req.read_chunks(remaining):
             pass
-
-
-BUCKET_PERMISSIONS = {
-    "bucket-read": "READ",
-    "bucket-write": "WRITE",
-    "bucket-acp-read": "READ_ACP",
-    "bucket-acp-write": "WRITE_ACP",
-}
-
-
-def _check_anonymous(ctx: Context, need: str) -> None:
-    """Anonymous access is allowed only where the bucket's ACL grants it (objects checked later)."""
-    if need == "object":
-        return  # the handler checks the object's own ACL, which may inherit the bucket's
-    perm = BUCKET_PERMISSIONS.get(need)
-    if perm is not None and acl.allows_anonymous(ctx.store.get_bucket(ctx.bucket).acl, perm):
-        return
-    raise access_denied()

@@ -21,8 +21,24 @@ _FIELDS = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature
 
 @dataclass(frozen=True)
 class Identity:
+    """Who is calling: anonymous, or the CAM principal qcs::cam::uin/<root_uin>:uin/<uin>."""
+
     anonymous: bool
     secret_id: str | None = None
+    root_uin: str | None = None
+    uin: str | None = None
+
+    @property
+    def principal(self) -> str | None:
+        if self.anonymous:
+            return None
+        return f"qcs::cam::uin/{self.root_uin}:uin/{self.uin}"
+
+    def is_owner(self, config: Config) -> bool:
+        """The bucket owner's root account: every bucket here is its own, ACLs and policies
+        included (the notes are silent on whether a policy can deny a root account its own
+        bucket; coslocal never lets one, so an admin cannot be locked out)."""
+        return not self.anonymous and self.root_uin == self.uin == config.owner_uin
 
 
 ANONYMOUS = Identity(anonymous=True)
@@ -83,7 +99,13 @@ def _parse_header(value: str) -> dict[str, str]:
 def _credential(config: Config, secret_id: str) -> Credential | None:
     if secret_id == config.secret_id:
         return Credential(config.secret_id, config.secret_key)
-    return next((c for c in config.temp_credentials if c.secret_id == secret_id), None)
+    known = (*config.temp_credentials, *config.users)
+    return next((c for c in known if c.secret_id == secret_id), None)
+
+
+def _identity(config: Config, cred: Credential) -> Identity:
+    root = cred.root_uin or config.owner_uin
+    return Identity(anonymous=False, secret_id=cred.secret_id, root_uin=root, uin=cred.uin or root)
 
 
 def _check_time(fields: dict[str, str], now: float) -> None:
@@ -146,7 +168,7 @@ def authenticate(req: SignedRequest, config: Config, now: float | None = None) -
         expected = signature(cred.secret_key, key_time, fmt)
         if hmac.compare_digest(expected, fields["q-signature"].lower()):
             _check_token(config, cred, token)
-            return Identity(anonymous=False, secret_id=cred.secret_id)
+            return _identity(config, cred)
     fmt = http_string(req, fields, hosts[0])
     string_to_sign = f"sha1\n{key_time}\n{hashlib.sha1(fmt.encode()).hexdigest()}\n"
     raise CosError(

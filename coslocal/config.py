@@ -14,6 +14,21 @@ class Credential:
     secret_id: str
     secret_key: str
     token: str | None = None  # required token for temporary credentials
+    # The CAM principal qcs::cam::uin/<root_uin>:uin/<uin>; None means the bucket owner's root.
+    root_uin: str | None = None
+    uin: str | None = None
+
+
+def parse_user(value: str) -> Credential:
+    """'SECRETID:SECRETKEY:<owner uin>:<sub uin>' -> a credential for that CAM principal.
+
+    Equal uins make another root account; the owner's uin with another sub uin makes one of the
+    owner's sub-accounts. Neither gets anything the bucket ACLs and policies do not grant.
+    """
+    parts = value.split(":")
+    if len(parts) != 4 or not all(parts) or not (parts[2].isdigit() and parts[3].isdigit()):
+        raise ValueError(f"--user wants SECRETID:SECRETKEY:OWNERUIN:SUBUIN, got {value!r}")
+    return Credential(parts[0], parts[1], None, parts[2], parts[3])
 
 
 @dataclass
@@ -29,13 +44,14 @@ class Config:
     day_seconds: float = 86400.0
     tokens: tuple[str, ...] = ()
     temp_credentials: tuple[Credential, ...] = ()
+    users: tuple[Credential, ...] = ()  # --user: sub-accounts and other root accounts
+    owner_uin: str = ""  # --owner-uin: the root account owning every bucket; empty: the APPID
     threads: int = 32
     faults: tuple[dict, ...] = field(default_factory=tuple)
     log_level: str = "warning"
 
-    @property
-    def owner_uin(self) -> str:
-        return self.appid
+    def __post_init__(self) -> None:
+        self.owner_uin = self.owner_uin or self.appid
 
     @property
     def owner_id(self) -> str:
@@ -69,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=env_tokens,
         help="accepted STS token; 'ID:KEY:TOKEN' defines a temporary credential (repeatable)",
     )
+    env_users = [u for u in _env("users").split(",") if u]
+    p.add_argument(
+        "--user",
+        action="append",
+        default=env_users,
+        help="extra credential 'SECRETID:SECRETKEY:OWNERUIN:SUBUIN' (a sub-account when OWNERUIN"
+        " is the bucket owner's uin, another root account when both uins are equal; repeatable)",
+    )
+    p.add_argument(
+        "--owner-uin",
+        default=_env("owner_uin"),
+        help="uin of the root account that owns every bucket (default: the APPID)",
+    )
     p.add_argument("--threads", type=int, default=int(_env("threads", "32")))
     p.add_argument("--fault", action="append", default=[], help="fault spec as JSON (repeatable)")
     p.add_argument("--log-level", default=_env("log_level", "warning"))
@@ -90,6 +119,10 @@ def parse_config(argv: list[str] | None = None) -> Config:
             temps.append(Credential(parts[0], parts[1], parts[2]))
         else:
             tokens.append(t)
+    try:
+        users = tuple(parse_user(u) for u in a.user)
+    except ValueError as exc:
+        parser.error(str(exc))
     return Config(
         data_dir=Path(a.data).resolve(),
         secret_id=a.secret_id,
@@ -102,6 +135,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
         day_seconds=a.day_seconds,
         tokens=tuple(tokens),
         temp_credentials=tuple(temps),
+        users=users,
+        owner_uin=a.owner_uin or "",
         threads=a.threads,
         faults=tuple(json.loads(f) for f in a.fault),
         log_level=a.log_level,

@@ -40,6 +40,8 @@ class CoslocalServer:
         region: str = "ap-guangzhou",
         restore_seconds: float = 2,
         tokens: tuple[str, ...] | list[str] = (),
+        users: tuple[str, ...] | list[str] = (),
+        owner_uin: str | None = None,
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
@@ -50,6 +52,10 @@ class CoslocalServer:
         self.region = region
         self.restore_seconds = restore_seconds
         self.tokens = tuple(tokens)
+        # "SECRETID:SECRETKEY:<owner uin>:<sub uin>": sub-accounts (owner uin = the bucket
+        # owner's) and other root accounts (both uins equal), judged by ACLs and bucket policies
+        self.users = tuple(users)
+        self.owner_uin = owner_uin
         self.extra_args = tuple(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -72,6 +78,10 @@ class CoslocalServer:
         ]  # fmt: skip
         for token in self.tokens:
             cmd += ["--token", token]
+        for user in self.users:
+            cmd += ["--user", user]
+        if self.owner_uin:
+            cmd += ["--owner-uin", self.owner_uin]
         return cmd + list(self.extra_args)
 
     def start(self) -> CoslocalServer:

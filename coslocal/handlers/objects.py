@@ -69,20 +69,21 @@ def _commit(ctx: Context, new: NewObject, blob_id: str) -> ObjectVersion:
         raise
 
 
-def _lookup(ctx: Context) -> ObjectVersion:
+def _lookup(ctx: Context, action: str) -> ObjectVersion:
     try:
         obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
     except CosError as err:
-        # An anonymous caller may learn that a key is missing only from a publicly readable bucket.
-        if ctx.identity.anonymous and err.status == 404 and err.code != "NoSuchBucket":
+        # A caller other than the owner may learn that a key is missing only if it may list the
+        # bucket (as S3 does); otherwise the answer is 403, so keys cannot be probed.
+        if not ctx.is_owner and err.status == 404 and err.code != "NoSuchBucket":
             ctx.require_bucket_read()
         raise
-    ctx.require_object_read(obj)
+    ctx.authorize_object(obj, (action,), "READ")
     return obj
 
 
 def head_object(ctx: Context) -> Response:
-    obj = _lookup(ctx)
+    obj = _lookup(ctx, "HeadObject")
     status = check_conditions(ctx.req.headers, obj)
     if status == 412:
         raise precondition_failed()
@@ -123,7 +124,7 @@ def get_object(ctx: Context) -> Response:
 
 
 def _get_object(ctx: Context) -> Response:
-    obj = _lookup(ctx)
+    obj = _lookup(ctx, "GetObject")
     require_readable(obj)
     status = check_conditions(ctx.req.headers, obj)
     if status == 412:
@@ -235,7 +236,7 @@ def copy_source(ctx: Context) -> ObjectVersion:
             "The source of a copy request may not specifically refer to a delete marker by "
             "version id."
         )
-    ctx.require_object_read(obj)  # an anonymous copy needs read on the source as well
+    ctx.require_object_read(obj)  # a copy needs read permission on its source as well
     require_readable(obj)
     if check_conditions(ctx.req.headers, obj, prefix="x-cos-copy-source-") is not None:
         raise precondition_failed()
@@ -248,7 +249,7 @@ def copy_object(ctx: Context) -> Response:
     directive = headers.get("x-cos-metadata-directive", "Copy")
     if directive not in ("Copy", "Replaced"):
         raise CosError(400, "InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
-    if (src.bucket, src.key) == (ctx.bucket, ctx.key) and directive != "Replaced":
+    if _copies_itself(ctx, src) and directive != "Replaced":
         raise invalid_request(
             "This copy request is illegal because it is trying to copy an "
             "object to itself without changing its metadata (use Replaced)."
@@ -284,6 +285,15 @@ def copy_object(ctx: Context) -> Response:
         resp.header("x-cos-version-id", obj.version_id)
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
     return resp
+
+
+def _copies_itself(ctx: Context, src: ObjectVersion) -> bool:
+    """A copy onto its own key without new metadata is refused, unless the source names a
+    version: copying `key?versionId=V` onto `key` is how S3 and COS make an old version current."""
+    if (src.bucket, src.key) != (ctx.bucket, ctx.key):
+        return False
+    _, _, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"])
+    return version is None
 
 
 def copy_blob(ctx: Context, src: ObjectVersion, start: int, length: int) -> BlobWriter:
@@ -323,12 +333,13 @@ def delete_multiple(ctx: Context) -> Response:
         raise malformed_xml("delete key size is greater than 1000")
     # Raw text, never stripped: "a " and "a" are different keys.
     requested = [(o.findtext("Key") or "", o.findtext("VersionId") or None) for o in objects]
-    valid = [(k, v) for k, v in requested if _key_error(k) is None]
+    errors = {k: _key_error(k) or _delete_refused(ctx, k) for k, _ in requested}
+    valid = [(k, v) for k, v in requested if errors[k] is None]
     outcomes = iter(ctx.store.delete_objects(ctx.bucket, valid) if valid else [])
     children: list[Node] = []
     for key, version in requested:
         fields: list[Node] = [("Key", key)] + ([("VersionId", version)] if version else [])
-        err = _key_error(key)
+        err = errors[key]
         if err is not None:
             children.append(("Error", [*fields, ("Code", err.code), ("Message", err.message)]))
             continue
@@ -339,6 +350,14 @@ def delete_multiple(ctx: Context) -> Response:
             fields += [("DeleteMarker", True), ("DeleteMarkerVersionId", result.version_id or "")]
         children.append(("Deleted", fields))
     return xml_response(document("DeleteResult", children))
+
+
+def _delete_refused(ctx: Context, key: str) -> CosError | None:
+    """Each key of a Delete Multiple is judged like a DELETE of that key."""
+    actions = ("DeleteMultipleObjects", "DeleteObject")
+    if ctx.may_bucket(actions, "WRITE", key):
+        return None
+    return CosError(403, "AccessDenied", "Access Denied.")
 
 
 def _key_error(key: str) -> CosError | None:

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
     created REAL NOT NULL,
     versioning TEXT NOT NULL DEFAULT '',
-    acl TEXT NOT NULL
+    acl TEXT NOT NULL,
+    policy TEXT
 );
 -- Every object version, delete markers included. blobs is a JSON list of [blob_id, size]
 -- segments (a completed multipart object keeps its part files; nothing is concatenated).
@@ -62,12 +63,24 @@ CREATE TABLE IF NOT EXISTS parts (
 """
 
 
+# Columns added after the first release: data directories made before them get them on open.
+LATER_COLUMNS = (("buckets", "policy", "TEXT"),)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for table, column, decl in LATER_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         conn = self.connection()
         conn.executescript(SCHEMA)
+        _migrate(conn)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

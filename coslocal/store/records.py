@@ -14,10 +14,13 @@ class Bucket:
     created: float
     versioning: str  # '' (never set) | 'Enabled' | 'Suspended'
     acl: dict[str, Any]
+    policy: str | None = None  # the bucket policy document (JSON text), if any
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Bucket:
-        return cls(row["name"], row["created"], row["versioning"], json.loads(row["acl"]))
+        return cls(
+            row["name"], row["created"], row["versioning"], json.loads(row["acl"]), row["policy"]
+        )
 
 
 @dataclass

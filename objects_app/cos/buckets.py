@@ -1,17 +1,20 @@
-"""Service and bucket operations, version and upload listings."""
+"""Service and bucket operations: list/create/delete/head, ACL, policy, versioning, location."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Mapping
 from typing import Any
 
+from .acl import parse_acl
+from .core import CoreInterface
 from .errors import CosClientError, CosServiceError
-from .headers import mapped
-from .objects import ObjectOps, content_md5, parse_acl
-from .xml import dict_to_xml, listify, unquote_fields, xml_to_dict
+from .headers import EMPTY, mapped
+from .payload import content_md5
+from .xml import dict_to_xml, listify, xml_to_dict
 
 
-class BucketOps(ObjectOps):
+class BucketOps(CoreInterface):
     """Bucket-level operations."""
 
     def list_buckets(
@@ -84,7 +87,7 @@ class BucketOps(ObjectOps):
         return True
 
     def put_bucket_acl(
-        self, Bucket: str, AccessControlPolicy: Mapping[str, Any] | None = None, **kwargs: Any
+        self, Bucket: str, AccessControlPolicy: Mapping[str, Any] | None = EMPTY, **kwargs: Any
     ) -> None:
         """Set the bucket ACL with headers (ACL=, GrantRead=...) or an AccessControlPolicy."""
         body = (
@@ -96,6 +99,38 @@ class BucketOps(ObjectOps):
         """The bucket ACL with ``CannedACL`` (private/public-read/public-read-write)."""
         resp = self._request("GET", bucket=Bucket, params={"acl": ""}, headers=mapped(kwargs))
         return parse_acl(resp.content, True, None)
+
+    def put_bucket_policy(
+        self, Bucket: str, Policy: str | Mapping[str, Any], **kwargs: Any
+    ) -> None:
+        """Set the bucket policy from a JSON string or a dict (sent as JSON, as the SDK)."""
+        if isinstance(Policy, str):
+            body = Policy
+        elif isinstance(Policy, Mapping):
+            body = json.dumps(dict(Policy))
+        else:
+            raise CosClientError("Policy must be a json format string or json format dict")
+        headers = mapped(kwargs)
+        headers["Content-Type"] = "application/json"
+        self._request(
+            "PUT", bucket=Bucket, params={"policy": ""}, headers=headers, data=body.encode()
+        )
+
+    def get_bucket_policy(self, Bucket: str, **kwargs: Any) -> dict[str, str]:
+        """``{'Policy': <JSON text>}``, re-serialised as the SDK does (``json.dumps``).
+
+        A bucket without a policy raises ``CosServiceError`` (404 NoSuchBucketPolicy).
+        """
+        resp = self._request("GET", bucket=Bucket, params={"policy": ""}, headers=mapped(kwargs))
+        try:
+            policy = json.loads(resp.content)
+        except ValueError as exc:
+            raise CosClientError(f"invalid JSON in the bucket policy of {Bucket}") from exc
+        return {"Policy": json.dumps(policy)}
+
+    def delete_bucket_policy(self, Bucket: str, **kwargs: Any) -> None:
+        """Remove the bucket policy."""
+        self._request("DELETE", bucket=Bucket, params={"policy": ""}, headers=mapped(kwargs))
 
     def put_bucket_versioning(self, Bucket: str, Status: str, **kwargs: Any) -> None:
         """Enable or suspend versioning (``Status='Enabled'|'Suspended'``)."""
@@ -117,117 +152,3 @@ class BucketOps(ObjectOps):
         resp = self._request("GET", bucket=Bucket, params={"location": ""}, headers=mapped(kwargs))
         data = xml_to_dict(resp.content)
         return {"LocationConstraint": data.get("LocationConstraint")}
-
-    # --- listings ---------------------------------------------------------------------------
-    def list_objects_versions(
-        self,
-        Bucket: str,
-        Prefix: str = "",
-        Delimiter: str = "",
-        KeyMarker: str = "",
-        VersionIdMarker: str = "",
-        MaxKeys: int = 1000,
-        EncodingType: str = "",
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """One page of GET Bucket versions; Version/DeleteMarker/CommonPrefixes are lists."""
-        params = {
-            "versions": "",
-            "prefix": Prefix,
-            "delimiter": Delimiter,
-            "key-marker": KeyMarker,
-            "version-id-marker": VersionIdMarker,
-            "max-keys": str(MaxKeys),
-        }
-        data = self._listing(Bucket, params, EncodingType, kwargs)
-        listify(data, ["Version", "DeleteMarker", "CommonPrefixes"])
-        if not EncodingType:
-            unquote_fields(
-                data,
-                ["Prefix", "KeyMarker", "NextKeyMarker", "VersionIdMarker", "NextVersionIdMarker"],
-                [("Version", "Key"), ("CommonPrefixes", "Prefix"), ("DeleteMarker", "Key")],
-            )
-        return data
-
-    def list_multipart_uploads(
-        self,
-        Bucket: str,
-        Prefix: str = "",
-        Delimiter: str = "",
-        KeyMarker: str = "",
-        UploadIdMarker: str = "",
-        MaxUploads: int = 1000,
-        EncodingType: str = "",
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """One page of in-progress multipart uploads; Upload/CommonPrefixes are lists."""
-        params = {
-            "uploads": "",
-            "prefix": Prefix,
-            "delimiter": Delimiter,
-            "key-marker": KeyMarker,
-            "upload-id-marker": UploadIdMarker,
-            "max-uploads": str(MaxUploads),
-        }
-        data = self._listing(Bucket, params, EncodingType, kwargs)
-        listify(data, ["Upload", "CommonPrefixes"])
-        if not EncodingType:
-            unquote_fields(
-                data,
-                ["Prefix", "KeyMarker", "NextKeyMarker", "UploadIdMarker", "NextUploadIdMarker"],
-                [("Upload", "Key"), ("CommonPrefixes", "Prefix")],
-            )
-        return data
-
-    def iter_object_versions(
-        self, Bucket: str, Prefix: str = "", MaxKeys: int = 1000
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every Version and DeleteMarker (the latter with ``'IsDeleteMarker': True``)."""
-        key_marker = version_marker = ""
-        while True:
-            page = self.list_objects_versions(
-                Bucket,
-                Prefix=Prefix,
-                KeyMarker=key_marker,
-                VersionIdMarker=version_marker,
-                MaxKeys=MaxKeys,
-            )
-            entries = [dict(v, IsDeleteMarker=False) for v in page.get("Version", [])]
-            entries += [dict(m, IsDeleteMarker=True) for m in page.get("DeleteMarker", [])]
-            # Versions and markers are separate lists in XML; restore the listing order.
-            yield from sorted(entries, key=_version_order)
-            if page.get("IsTruncated") != "true":
-                return
-            key_marker = page.get("NextKeyMarker") or ""
-            version_marker = page.get("NextVersionIdMarker") or ""
-            if not key_marker:
-                return
-
-    def iter_multipart_uploads(
-        self, Bucket: str, Prefix: str = "", MaxUploads: int = 1000
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every in-progress multipart upload under ``Prefix``."""
-        key_marker = upload_marker = ""
-        while True:
-            page = self.list_multipart_uploads(
-                Bucket,
-                Prefix=Prefix,
-                KeyMarker=key_marker,
-                UploadIdMarker=upload_marker,
-                MaxUploads=MaxUploads,
-            )
-            yield from page.get("Upload", [])
-            if page.get("IsTruncated") != "true":
-                return
-            key_marker = page.get("NextKeyMarker") or ""
-            upload_marker = page.get("NextUploadIdMarker") or ""
-            if not key_marker:
-                return
-
-
-def _version_order(entry: Mapping[str, Any]) -> tuple[bytes, int, str]:
-    # Key in byte order; within a key the latest first, then newest LastModified first.
-    latest = 0 if entry.get("IsLatest") == "true" else 1
-    stamp = str(entry.get("LastModified") or "")
-    inverted = "".join(chr(0x10FFFF - ord(c)) for c in stamp)
-    return (str(entry.get("Key", "")).encode("utf-8"), latest, inverted)
