@@ -89,3 +89,23 @@ def test_an_administrator_unlocks_through_the_admin_and_the_failures_stay_audite
     assert [(f.ip_address, f.locked_out) for f in trail] == [("192.0.2.50", False)] * (
         LIMIT - 1
     ) + [("192.0.2.50", True), ("192.0.2.51", True)]
+
+
+def test_the_lockout_page_speaks_chinese(client, dora):
+    for _ in range(LIMIT):
+        _login(client, "dora", "wrong")
+    response = _login(client, "dora", "wrong", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    body = response.content.decode()
+    assert response.status_code == 429 and "登录失败次数过多" in body
+    assert "5 次登录失败后已被锁定" in body and "15 分钟后重试" in body
+
+
+def test_job_banner_speaks_chinese_too() -> None:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        text = translation.gettext(
+            "Jobs are paused: the job queue is not reachable. They resume by themselves "
+            "when it is back; browsing and downloads work meanwhile."
+        )
+    assert text.startswith("任务已暂停")
