@@ -60,7 +60,7 @@ def config(var: Path, root: Path, *, use_coslocal: bool) -> str:
         sections += [
             "",
             f"[program:{name}]",
-            f"command={command}",
+            f"command={sys.executable} -m stack.launch {name} -- {command}",
             f"directory={root}",
             f"priority={PRIORITY[name]}",
             "autorestart=true",
