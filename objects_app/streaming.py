@@ -18,9 +18,13 @@ from django.http import HttpRequest, StreamingHttpResponse
 _DONE = object()
 
 
+def _next(chunks: Iterator[Any]) -> Any:
+    return next(chunks, _DONE)
+
+
 async def _pulled(chunks: Iterator[Any]) -> AsyncIterator[Any]:
-    pull = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await pull(chunks, _DONE)) is not _DONE:
+    pull = sync_to_async(_next, thread_sensitive=True)
+    while (chunk := await pull(chunks)) is not _DONE:
         yield chunk
 
 
@@ -35,9 +39,9 @@ def streaming_response(
     if isinstance(request, ASGIRequest):
         response = StreamingHttpResponse(_pulled(iter(chunks)), **kwargs)
         if close is not None:
-            response._resource_closers.append(close)
+            response._resource_closers.append(close)  # type: ignore[attr-defined]
         return response
     response = StreamingHttpResponse(chunks, **kwargs)
     if close is not None and not hasattr(chunks, "close"):
-        response._resource_closers.append(close)
+        response._resource_closers.append(close)  # type: ignore[attr-defined]
     return response

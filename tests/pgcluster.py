@@ -15,6 +15,7 @@ import pwd
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from stack.net import free_port
 
@@ -50,7 +51,7 @@ class PostgresCluster:
         self.port = free_port()
         self.os_user = _os_user()
 
-    def _as_user(self) -> dict[str, object]:
+    def _as_user(self) -> dict[str, Any]:
         """Drop root entirely: user, group and supplementary groups (root's group would still
         match the temp dirs' group bits and lock the server out of them)."""
         if self.os_user is None:

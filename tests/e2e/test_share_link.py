@@ -49,7 +49,12 @@ def test_chromium_downloads_a_shared_html_page_instead_of_running_it(
     url = html.unescape(re.search(r'id="share-url" value="([^"]+)"', made).group(1))  # type: ignore[union-attr]
 
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     with page.expect_download(timeout=10_000) as info:
         try:
             page.goto(url)
