@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from coslocal import restore
+from coslocal import restore, routing
 from coslocal.auth import Identity, SignedRequest, authenticate
 from coslocal.config import Config
 from coslocal.errors import CosError, access_denied
@@ -29,31 +29,6 @@ STATUS_TEXT = {
     503: "Service Unavailable",
 }  # fmt: skip
 ADMIN_PREFIX = "/_coslocal/"
-# COS subresources coslocal does not implement: answered 501 instead of falling through to a
-# plain GET/PUT of the bucket or object (a GET ?cors must not return a listing).
-UNSUPPORTED = frozenset(
-    [
-        "accelerate",
-        "append",
-        "cors",
-        "domain",
-        "encryption",
-        "intelligenttiering",
-        "inventory",
-        "lifecycle",
-        "logging",
-        "notification",
-        "object-lock",
-        "origin",
-        "referer",
-        "replication",
-        "select",
-        "symlink",
-        "tagging",
-        "website",
-        "worm",
-    ]
-)
 
 
 class CosApp:
@@ -94,6 +69,7 @@ class CosApp:
         rule = self.faults.pick(req.method, req.raw_path, req.query_string)
         if rule is not None:
             apply(rule, req.environ)
+        routing.check(req, self.config)
         if req.bucket is not None and req.key:
             check_key(req.key)
         identity = authenticate(
@@ -103,10 +79,6 @@ class CosApp:
 
     def _route(self, req: Request, identity: Identity) -> Response:
         level = "service" if req.bucket is None else ("object" if req.key else "bucket")
-        unsupported = UNSUPPORTED.intersection(req.query)
-        if unsupported and level != "service":
-            name = sorted(unsupported)[0]
-            raise CosError(501, "NotImplemented", f"coslocal does not implement ?{name}.")
         for route in ROUTES:
             if route.level == level and route.method == req.method and route.accepts(req):
                 ctx = Context(self.config, self.store, req, identity)
