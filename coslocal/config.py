@@ -54,6 +54,10 @@ class Config:
     users: tuple[Credential, ...] = ()  # --user: sub-accounts and other root accounts
     owner_uin: str = ""  # --owner-uin: the root account owning every bucket; empty: the APPID
     threads: int = 32
+    # Slow clients (coslocal/worker.py): a request head must arrive within header_timeout; once
+    # a request is in a thread, any socket read or write idle for io_timeout ends it.
+    header_timeout: float = 10.0
+    io_timeout: float = 60.0
     faults: tuple[dict, ...] = field(default_factory=tuple)
     log_level: str = "warning"
 
@@ -147,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="uin of the root account that owns every bucket (default: the APPID)",
     )
     p.add_argument("--threads", type=int, default=int(_env("threads", "32")))
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=float(_env("header_timeout", "10")),
+        help="seconds a client has to send a request's head (read without using a thread)",
+    )
+    p.add_argument(
+        "--io-timeout",
+        type=float,
+        default=float(_env("io_timeout", "60")),
+        help="seconds a request may wait for its client to send or read more (idle timeout)",
+    )
     p.add_argument("--fault", action="append", default=[], help="fault spec as JSON (repeatable)")
     p.add_argument("--log-level", default=_env("log_level", "warning"))
     return p
@@ -191,6 +207,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
         users=users,
         owner_uin=a.owner_uin or "",
         threads=a.threads,
+        header_timeout=a.header_timeout,
+        io_timeout=a.io_timeout,
         faults=tuple(json.loads(f) for f in a.fault),
         log_level=a.log_level,
     )

@@ -10,7 +10,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from coslocal.errors import CosError
+from coslocal.errors import CosError, RequestTimeout
 
 # Hosts COS serves (protocol 2.1), under any domain (myqcloud.com, tencentcos.cn, localhost...):
 # <bucket>-<appid>.cos[-internal].<region>.<domain>  a bucket ("accelerate" for any region)
@@ -92,6 +92,7 @@ class Request:
     key: str
     host_kind: str = "local"  # bucket | service | local | unknown
     host_region: str | None = None  # the region named by the Host, if any
+    timed_out: bool = False  # the body read hit the idle timeout: nothing more to drain
     request_id: str = field(default_factory=new_request_id)
 
     @classmethod
@@ -128,7 +129,18 @@ class Request:
         return name in self.query
 
     def read_chunks(self, limit: int | None = None) -> Generator[bytes | bytearray, None, None]:
-        """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue)."""
+        """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue).
+
+        The socket carries an idle timeout (coslocal/worker.py): a client that stops sending
+        gets 400 RequestTimeout and the connection is closed.
+        """
+        try:
+            yield from self._read_chunks(limit)
+        except (BlockingIOError, TimeoutError) as exc:
+            self.timed_out = True
+            raise RequestTimeout() from exc
+
+    def _read_chunks(self, limit: int | None) -> Generator[bytes | bytearray, None, None]:
         direct = _direct_body(self.environ, limit)
         if direct is not None:
             yield from direct

@@ -9,6 +9,8 @@ these; that is the answer the bucket's absence from that endpoint would give).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from coslocal.config import Config
 from coslocal.errors import CosError
 from coslocal.http import ANY_REGION, Request
@@ -51,6 +53,20 @@ def unsupported_subresource(req: Request) -> str | None:
     return None
 
 
+def repeated_parameter(req: Request) -> str | None:
+    """A parameter given twice (case aside) is refused: the signature covers parameters by their
+    lower-cased names, so with `versionId=B&versionId=A` (or `versionid=A`) a presigned URL pinned
+    to version A would be checked against one value and served with the other. The notes are
+    silent on what COS does; refusing with 400 leaves no such ambiguity."""
+    seen: set[str] = set()
+    for name, _ in req.query_pairs:
+        folded = quote(name, safe="-_.~").lower()
+        if folded in seen:
+            return name
+        seen.add(folded)
+    return None
+
+
 def check(req: Request, config: Config) -> None:
     """Refuse what COS would not route to this bucket or service; raise CosError."""
     if req.host_kind == "unknown":
@@ -62,6 +78,11 @@ def check(req: Request, config: Config) -> None:
         )
     if req.bucket is None and req.path != "/":
         raise _no_bucket("No bucket is addressed: use a <bucket>-<appid>.cos.<region> host.")
+    repeated = repeated_parameter(req)
+    if repeated is not None:
+        raise CosError(
+            400, "InvalidArgument", f"The query parameter {repeated!r} is given more than once."
+        )
     name = unsupported_subresource(req)
     if name is not None:
         raise CosError(501, "NotImplemented", f"coslocal does not implement ?{name}.")
