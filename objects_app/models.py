@@ -5,17 +5,18 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class JobState(models.TextChoices):
     # Waiting for the user: upload chunks still arriving, or a delete's dry run awaiting confirm.
-    PENDING = "pending", "Waiting for input"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    PARTIALLY_FAILED = "partially_failed", "Partially failed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Waiting for input")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIALLY_FAILED = "partially_failed", _("Partially failed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 TERMINAL_STATES = frozenset(
@@ -24,9 +25,9 @@ TERMINAL_STATES = frozenset(
 
 
 class JobKind(models.TextChoices):
-    PREFIX_SUMMARY = "prefix_summary", "Count objects"
-    UPLOAD = "upload", "Large upload"
-    DELETE = "delete", "Batch delete"
+    PREFIX_SUMMARY = "prefix_summary", _("Count objects")
+    UPLOAD = "upload", _("Large upload")
+    DELETE = "delete", _("Batch delete")
 
 
 class Job(models.Model):
@@ -175,8 +176,8 @@ class AuditEvent(models.Model):
     """Append-only record of every mutating action. Rows are never updated or deleted."""
 
     class Outcome(models.TextChoices):
-        OK = "ok", "OK"
-        ERROR = "error", "Error"
+        OK = "ok", _("OK")
+        ERROR = "error", _("Error")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
