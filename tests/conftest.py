@@ -62,7 +62,12 @@ TEST_DB = os.environ.get("CONSOLE_TEST_DB", "sqlite")
 
 @pytest.fixture(scope="session")
 def _postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """CONSOLE_TEST_DB=postgres: a throwaway PostgreSQL cluster for this session (and worker)."""
+    """CONSOLE_TEST_DB=postgres: a throwaway PostgreSQL cluster for this session (and worker);
+    None on SQLite. A static dependency of the settings fixture below, so it is torn down
+    after the test databases are dropped."""
+    if TEST_DB != "postgres":
+        yield None
+        return
     from tests.pgcluster import PostgresCluster
 
     cluster = PostgresCluster(tmp_path_factory.mktemp("pg")).start()
@@ -71,18 +76,19 @@ def _postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obje
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(request, tmp_path_factory: pytest.TempPathFactory) -> None:  # type: ignore[no-untyped-def]
+def django_db_modify_db_settings(
+    _postgres_cluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:  # type: ignore[no-untyped-def]
     """Each pytest run gets its own test database: a SQLite file (not :memory:, because Celery
     worker processes open it by path; a temp dir keeps concurrent runs apart) or, with
     CONSOLE_TEST_DB=postgres, a database in a throwaway PostgreSQL cluster."""
     from django.conf import settings
     from django.db import connections
 
-    if TEST_DB == "postgres":
-        cluster = request.getfixturevalue("_postgres_cluster")
+    if _postgres_cluster is not None:
         # In place: django.db.connections shares this dict; the sqlite wrapper is dropped and
         # rebuilt for PostgreSQL on next use.
-        settings.DATABASES["default"].update(cluster.settings())
+        settings.DATABASES["default"].update(_postgres_cluster.settings())
         connections["default"].close()
         del connections["default"]
         return
