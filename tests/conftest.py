@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +63,7 @@ TEST_DB = os.environ.get("CONSOLE_TEST_DB", "sqlite")
 
 
 @pytest.fixture(scope="session")
-def _postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def _postgres_cluster() -> Iterator[object]:
     """CONSOLE_TEST_DB=postgres: a throwaway PostgreSQL cluster for this session (and worker);
     None on SQLite. A static dependency of the settings fixture below, so it is torn down
     after the test databases are dropped."""
@@ -70,9 +72,15 @@ def _postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obje
         return
     from tests.pgcluster import PostgresCluster
 
-    cluster = PostgresCluster(tmp_path_factory.mktemp("pg")).start()
-    yield cluster
-    cluster.stop()
+    # Not under pytest's basetemp: another pytest session of the same user prunes old numbered
+    # basetemps, and deleting a running cluster's data directory kills it mid-run.
+    base = Path(tempfile.mkdtemp(prefix="console-test-pg-"))
+    cluster = PostgresCluster(base / "cluster").start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
