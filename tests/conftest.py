@@ -56,6 +56,15 @@ def _loopback_only() -> Iterator[None]:
     socket.socket.connect = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_translations() -> None:
+    """The suite always sees the catalogue as committed (make test compiles it too; this covers a
+    plain `pytest` after a merge changed locale/)."""
+    from stack.i18n import compile_catalogues
+
+    compile_catalogues()
+
+
 # --- database ------------------------------------------------------------------------------------
 
 
