@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test check bench venv dev-venv chromium clean
+.PHONY: run test check bench venv dev-venv chromium gettext axe messages translations clean
 
 # Reinstalls only when a requirements file changed (stamp files), so repeat runs are fast.
 $(VENV)/.runtime-stamp: requirements.txt
@@ -19,7 +19,11 @@ $(VENV)/.dev-stamp: requirements.txt requirements-dev.txt $(VENV)/.runtime-stamp
 venv: $(VENV)/.runtime-stamp
 dev-venv: $(VENV)/.dev-stamp
 
-run: venv
+# Translations are compiled with polib (stack/i18n.py), so running needs no GNU gettext.
+translations: venv
+	$(PY) -m stack.i18n
+
+run: venv translations
 	$(PY) -m stack.run
 
 # Browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
@@ -28,8 +32,26 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium'"; fi; }
 
-test: dev-venv chromium
+# The catalogue test runs msgfmt --check --statistics (GNU gettext); install it when missing.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "gettext missing: run 'sudo apt-get install -y gettext'"; fi; }
+
+# axe-core (accessibility checks in the browser tests): a pinned release from the npm registry,
+# checked against its published integrity, cached under var/cache; never committed.
+axe: dev-venv
+	$(PY) tests/e2e/fetch_axe.py
+
+test: dev-venv chromium gettext axe translations
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Re-extract every marked string into locale/zh_Hans (existing translations are kept).
+messages: dev-venv gettext
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location \
+	  -i ".venv/*" -i "var/*" -i "coslocal/*" -i "objects_app/cos/*" -i "tests/*" -i "bench/*" \
+	  -i "stack/*" -i "staticfiles/*" -i "docs/*"
+	$(PY) -m stack.i18n
 
 check: dev-venv
 	$(VENV)/bin/ruff check .

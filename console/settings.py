@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -136,10 +137,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "objects:bucket-list"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# The console speaks English and Simplified Chinese: the browser's Accept-Language picks one, the
+# switch in the header overrides it (remembered in a cookie). Dates and numbers follow it.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# Refusals Django makes before any view (stale CSRF token) use the console's error page too.
+CSRF_FAILURE_VIEW = "objects_app.views.errors.csrf_failure"
+# A selection of a full 1,000-row page posts 1,000 keys (plus a few fields); larger selections
+# ("select all matching") are sent as a prefix and go through the batch-delete job.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2100
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

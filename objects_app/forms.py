@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-# COS keys are at most 850 bytes; a longer prefix or marker can never match anything.
-MAX_KEY_BYTES = 850
+from objects_app import archive, keys
+
 STORAGE_CLASSES = [
     "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ARCHIVE", "DEEP_ARCHIVE",
     "MAZ_STANDARD", "MAZ_STANDARD_IA",
@@ -14,30 +19,46 @@ STORAGE_CLASSES = [
 # x-cos-meta-<name>: header-token characters only; values are printable ASCII (HTTP headers).
 META_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
-SHARE_CHOICES = [(60 * 15, "15 minutes"), (3600, "1 hour"), (86400, "1 day"), (7 * 86400, "7 days")]
+SHARE_CHOICES = [
+    (60 * 15, gettext_lazy("15 minutes")),
+    (3600, gettext_lazy("1 hour")),
+    (86400, gettext_lazy("1 day")),
+    (7 * 86400, gettext_lazy("7 days")),
+]
 
 
-def _key_like(value: str, name: str) -> str:
-    if len(value.encode("utf-8")) > MAX_KEY_BYTES:
-        raise forms.ValidationError(f"The {name} is longer than COS's {MAX_KEY_BYTES}-byte limit.")
-    if "\x00" in value:
-        raise forms.ValidationError(f"The {name} contains a NUL character.")
-    return value
+def _rule(check: Callable[[str, str | None], str], value: str, what: str | None = None) -> str:
+    """Apply one of COS's naming rules (objects_app.keys) as a form validation."""
+    try:
+        return check(value, what)
+    except keys.NameRuleError as exc:
+        raise forms.ValidationError(str(exc)) from None
 
 
-def _object_key(value: str, name: str = "key") -> str:
-    value = _key_like(value, name)
-    if not value or value.startswith("/"):
-        raise forms.ValidationError(f"The {name} must not be empty or start with '/'.")
-    return value
+def _key_like(value: str, what: str | None = None) -> str:
+    return _rule(keys.check_prefix, value, what)
+
+
+def _object_key(value: str, what: str | None = None) -> str:
+    return _rule(keys.check_key, value, what)
+
+
+def _new_key(value: str, what: str | None = None) -> str:
+    return _rule(keys.check_new_key, value, what)
 
 
 class ListingForm(forms.Form):
-    """The object browser's query string: folder prefix, marker, jump target and page size."""
+    """The object browser's query string: folder, filter, marker, jump target and page size.
+
+    `prefix` is the folder (empty or ending in "/"). A prefix that does not end in "/" (an old
+    link, a hand-typed URL) is split: its folder part is the folder, the rest becomes the filter.
+    """
 
     prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
+    q = forms.CharField(required=False, strip=False)
     marker = forms.CharField(required=False, strip=False)
     jump = forms.CharField(required=False, strip=False)
+    shown = forms.IntegerField(required=False, min_value=0, max_value=10**9)
     page_size = forms.TypedChoiceField(
         required=False,
         coerce=int,
@@ -46,20 +67,32 @@ class ListingForm(forms.Form):
     )
 
     def clean_prefix(self) -> str:
-        return _key_like(self.cleaned_data["prefix"], "prefix")
+        return _key_like(self.cleaned_data["prefix"], _("folder"))
+
+    def clean_q(self) -> str:
+        return _key_like(self.cleaned_data["q"], _("filter"))
 
     def clean_marker(self) -> str:
-        return _key_like(self.cleaned_data["marker"], "marker")
+        return _key_like(self.cleaned_data["marker"], _("marker"))
 
     def clean_jump(self) -> str:
-        return _key_like(self.cleaned_data["jump"], "jump target")
+        return _key_like(self.cleaned_data["jump"], _("jump target"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        prefix = str(data.get("prefix") or "")
+        if prefix and not prefix.endswith("/"):
+            folder = prefix[: prefix.rfind("/") + 1]
+            data["prefix"], data["q"] = folder, prefix[len(folder) :] + str(data.get("q") or "")
+        data["shown"] = data.get("shown") or 0
+        return data
 
 
 class PrefixForm(forms.Form):
     prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
 
     def clean_prefix(self) -> str:
-        return _key_like(self.cleaned_data["prefix"], "prefix")
+        return _key_like(self.cleaned_data["prefix"])
 
 
 class ObjectForm(forms.Form):
@@ -70,6 +103,14 @@ class ObjectForm(forms.Form):
 
     def clean_key(self) -> str:
         return _object_key(self.cleaned_data["key"])
+
+    def clean_version_id(self) -> str:
+        value = self.cleaned_data["version_id"]
+        # COS version ids are printable ASCII tokens ("null" included); anything else cannot
+        # name a version, so it is refused here rather than sent to COS.
+        if value and not re.fullmatch(r"[A-Za-z0-9._~=+/-]{1,128}", value):
+            raise forms.ValidationError(_("This is not a valid version id."))
+        return value
 
 
 class ShareForm(ObjectForm):
@@ -92,79 +133,113 @@ class UploadForm(forms.Form):
     file = forms.FileField(allow_empty_file=True)
 
     def clean_prefix(self) -> str:
-        return _key_like(self.cleaned_data["prefix"], "prefix")
+        return _key_like(self.cleaned_data["prefix"], _("folder"))
 
     def clean_relpath(self) -> str:
         parts = self.cleaned_data["relpath"].replace("\\", "/").split("/")
         if any(part in ("", ".", "..") for part in parts):
-            raise forms.ValidationError("The file path has an empty, '.' or '..' segment.")
+            raise forms.ValidationError(_("The file path has an empty, “.” or “..” segment."))
         return "/".join(parts)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if "prefix" in data and "relpath" in data:
-            data["key"] = _object_key(str(data["prefix"]) + str(data["relpath"]))
+            try:
+                data["key"] = _new_key(str(data["prefix"]) + str(data["relpath"]))
+            except forms.ValidationError as exc:
+                self.add_error("relpath", exc)
         upload = data.get("file")
         limit = settings.CONSOLE_DIRECT_UPLOAD_MAX_BYTES
         if upload is not None and upload.size > limit:
             raise forms.ValidationError(
-                f"{upload.name} is larger than {limit} bytes; use the large-upload job."
+                _("%(name)s is larger than %(limit)s bytes; use the large-upload job.")
+                % {"name": upload.name, "limit": limit}
             )
         return data
 
 
 class FolderForm(forms.Form):
     prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
-    name = forms.CharField(max_length=255)
+    name = forms.CharField(max_length=255, strip=False)
 
     def clean_prefix(self) -> str:
-        return _key_like(self.cleaned_data["prefix"], "prefix")
+        return _key_like(self.cleaned_data["prefix"], _("folder"))
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip("/")
-        if not name or "/" in name or name in (".", ".."):
-            raise forms.ValidationError("A folder name is one non-empty segment without '/'.")
-        return name
+        return _rule(keys.check_name_segment, self.cleaned_data["name"], _("folder name"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if "prefix" in data and "name" in data:
+            try:
+                _new_key(str(data["prefix"]) + str(data["name"]) + "/", _("folder"))
+            except forms.ValidationError as exc:
+                self.add_error("name", exc)
+        return data
 
 
-class BulkDeleteForm(forms.Form):
-    """Django admin's action shape: checked keys, then a confirmed second POST."""
+class SelectionForm(forms.Form):
+    """Django admin's action shape: checked keys and folders, or "everything that matches"."""
 
     prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
-    selected = forms.MultipleChoiceField(required=False)
+    q = forms.CharField(required=False, strip=False)
+    select_across = forms.BooleanField(required=False)
     confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # Any submitted key is a valid choice; each is then checked like a key.
-        self.fields["selected"].choices = [(k, k) for k in self.data.getlist("selected")]  # type: ignore[attr-defined]
+        self.keys = [k for k in self.data.getlist("selected")]  # type: ignore[attr-defined]
+        self.folders = [k for k in self.data.getlist("selected_folders")]  # type: ignore[attr-defined]
 
-    def clean_selected(self) -> list[str]:
-        keys = [_object_key(k) for k in self.cleaned_data["selected"]]
-        if not keys:
-            raise forms.ValidationError("Select at least one object.")
-        if len(keys) > max(settings.CONSOLE_PAGE_SIZES):
-            raise forms.ValidationError("Select at most one page of objects.")
-        return list(dict.fromkeys(keys))
+    def clean_prefix(self) -> str:
+        return _key_like(self.cleaned_data["prefix"], _("folder"))
+
+    def clean_q(self) -> str:
+        return _key_like(self.cleaned_data["q"], _("filter"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("select_across"):
+            data["selected"], data["selected_folders"] = [], []
+            return data
+        data["selected"] = list(dict.fromkeys(_object_key(k) for k in self.keys))
+        folders = [_object_key(f, _("folder")) for f in self.folders]
+        if any(not f.endswith("/") for f in folders):
+            raise forms.ValidationError(_("A selected folder name must end with “/”."))
+        data["selected_folders"] = list(dict.fromkeys(folders))
+        if not data["selected"] and not data["selected_folders"]:
+            raise forms.ValidationError(_("Select at least one object or folder."))
+        return data
 
 
 class CopyForm(ObjectForm):
-    ACTIONS = [("copy", "Copy"), ("move", "Move"), ("rename", "Rename")]
+    ACTIONS = [
+        ("copy", gettext_lazy("Copy")),
+        ("move", gettext_lazy("Move")),
+        ("rename", gettext_lazy("Rename")),
+    ]
     action = forms.ChoiceField(choices=ACTIONS)
-    dest_bucket = forms.SlugField(required=False, max_length=63)
+    dest_bucket = forms.CharField(required=False, max_length=63)
     dest_key = forms.CharField(strip=False)
     overwrite = forms.BooleanField(required=False)
 
-    def clean_dest_key(self) -> str:
-        return _object_key(self.cleaned_data["dest_key"], "destination")
+    def clean_dest_bucket(self) -> str:
+        value = self.cleaned_data["dest_bucket"]
+        return _rule(lambda v, _w: keys.check_bucket(v), value) if value else value
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         key, dest = str(data.get("key", "")), str(data.get("dest_key", ""))
-        if data.get("action") == "rename" and key and dest:
+        check = keys.check_name_segment if data.get("action") == "rename" else keys.check_new_key
+        try:
+            _rule(
+                check, dest, _("new name") if check is keys.check_name_segment else _("destination")
+            )
+        except forms.ValidationError as exc:
+            self.add_error("dest_key", exc)
+            return data
+        if data.get("action") == "rename" and key:
             # A rename keeps the folder: the new name is one segment.
-            if "/" in dest:
-                raise forms.ValidationError("A new name must not contain '/'.")
             data["dest_key"] = key[: key.rfind("/") + 1] + dest
             data["dest_bucket"] = ""
         return data
@@ -190,9 +265,13 @@ class MetadataForm(ObjectForm):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        if data.get("version_id"):
+            raise forms.ValidationError(
+                _("This is an old version: its metadata cannot be edited. Make it current first.")
+            )
         for field in self.HEADER_FIELDS:
             if not PRINTABLE_ASCII.match(str(data.get(field, ""))):
-                self.add_error(field, "Only printable ASCII is allowed in HTTP headers.")
+                self.add_error(field, _("Only printable ASCII is allowed in HTTP headers."))
         return data
 
     def clean_metadata(self) -> dict[str, str]:
@@ -206,7 +285,8 @@ class MetadataForm(ObjectForm):
             name = name.removeprefix("x-cos-meta-")
             if not sep or not META_NAME.match(name) or not PRINTABLE_ASCII.match(value):
                 raise forms.ValidationError(
-                    f"Bad metadata line {line!r}: use 'name: value', ASCII only."
+                    _("Bad metadata line %(line)s: use “name: value”, ASCII only.")
+                    % {"line": repr(line)}
                 )
             meta[f"x-cos-meta-{name}"] = value
         return meta
@@ -224,8 +304,12 @@ class StorageClassForm(ObjectForm):
 
 
 class RestoreForm(ObjectForm):
-    days = forms.IntegerField(min_value=1, max_value=365, initial=1)
+    days = forms.IntegerField(min_value=archive.MIN_DAYS, max_value=archive.MAX_DAYS, initial=1)
     tier = forms.ChoiceField(choices=[(t, t) for t in ("Expedited", "Standard", "Bulk")])
+
+
+# Dates the audit log can hold; a date outside this range is a typo, not a query.
+AUDIT_DATE_MIN, AUDIT_DATE_MAX = date(2000, 1, 1), date(9000, 12, 31)
 
 
 class AuditFilterForm(forms.Form):
@@ -233,8 +317,21 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(required=False, max_length=64)
     bucket = forms.CharField(required=False, max_length=64)
     outcome = forms.ChoiceField(
-        required=False, choices=[("", "any"), ("ok", "OK"), ("error", "Error")]
+        required=False,
+        choices=[
+            ("", gettext_lazy("any")),
+            ("ok", gettext_lazy("OK")),
+            ("error", gettext_lazy("Error")),
+        ],
     )
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1)
+    date_from = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(AUDIT_DATE_MIN), MaxValueValidator(AUDIT_DATE_MAX)],
+    )
+    date_to = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(AUDIT_DATE_MIN), MaxValueValidator(AUDIT_DATE_MAX)],
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**9)

@@ -1,88 +1,60 @@
-"""One mapping from COS and domain errors to clear, in-place messages (no tracebacks)."""
+"""The console's middleware: refusals to the one responder, bucket-name checks, security headers."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django_htmx.http import reswap, retarget
+from django.shortcuts import resolve_url
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
-from objects_app.cos import CosClientError, CosServiceError
-from objects_app.errors import ObjectsError
+from objects_app.keys import NameRuleError, check_bucket
+from objects_app.responders import UserError, error_response, respond_to_exception
 
 log = logging.getLogger(__name__)
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-NOT_FOUND_CODES = {"NoSuchBucket", "NoSuchKey", "NoSuchResource", "NoSuchUpload", "NoSuchVersion"}
-
-
-@dataclass(frozen=True)
-class UserError:
-    status: int
-    title: str
-    message: str
-    request_id: str = ""
-
-
-def _from_service_error(exc: CosServiceError) -> UserError:
-    status = int(exc.get_status_code() or 500)
-    code = exc.get_error_code()
-    request_id = exc.get_request_id() if exc.get_request_id() != "Unknown" else ""
-    if code in NOT_FOUND_CODES or status == 404:
-        return UserError(404, "Not found", f"COS says it does not exist ({code}).", request_id)
-    if status == 403:
-        return UserError(403, "Access denied", f"COS refused the request ({code}).", request_id)
-    if status == 409:
-        return UserError(409, "Conflict", f"{code}: {exc.get_error_msg()}", request_id)
-    if status == 412:
-        return UserError(409, "Conflict", "The object changed meanwhile; reload.", request_id)
-    if status == 416:
-        return UserError(
-            416,
-            "Range not satisfiable",
-            "The requested byte range is outside the object.",
-            request_id,
-        )
-    if status >= 500:
-        return UserError(502, "COS error", "COS failed to answer; try again.", request_id)
-    return UserError(400, "Request refused", f"{code}: {exc.get_error_msg()}", request_id)
-
-
-def user_error_for(exc: Exception) -> UserError | None:
-    if isinstance(exc, CosServiceError):
-        return _from_service_error(exc)
-    if isinstance(exc, CosClientError):
-        return UserError(503, "COS unreachable", "Could not reach COS; try again shortly.")
-    if isinstance(exc, ObjectsError):
-        return UserError(exc.status, "Not possible", exc.message)
-    if isinstance(exc, PermissionDenied):
-        return UserError(403, "Not allowed", str(exc) or "Your role does not allow this.")
-    return None
 
 
 class ErrorMappingMiddleware:
+    """Every refusal a view raises goes through the one responder; bucket names are checked here,
+    before any view can send an invalid name to COS (where it would look like an outage)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        return _login_redirect_for_htmx(request, response)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        bucket = kwargs.get("bucket")
+        if bucket is None:
+            return None
+        try:
+            check_bucket(bucket)
+        except NameRuleError as exc:
+            return error_response(request, UserError(404, _("No such bucket"), str(exc)))
+        return None
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        error = user_error_for(exc)
-        if error is None:
-            return None
-        log.info("mapped %s to %s for %s", type(exc).__name__, error.status, request.path)
-        htmx = getattr(request, "htmx", None)
-        template = "objects_app/error.html" + ("#error-message" if htmx else "")
-        response = render(request, template, {"error": error}, status=error.status)
-        if htmx:
-            response = retarget(reswap(response, "innerHTML"), "#flash")
-        return response
+        return respond_to_exception(request, exc)
+
+
+def _login_redirect_for_htmx(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An expired session answers htmx with a full-page redirect to the login page, not with the
+    login form swapped into whatever region asked."""
+    htmx = getattr(request, "htmx", None)
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    if htmx and location.startswith(resolve_url(settings.LOGIN_URL)):
+        return HttpResponseClientRedirect(location)
+    return response
 
 
 class SecurityHeadersMiddleware:

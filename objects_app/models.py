@@ -215,8 +215,8 @@ class AuditEvent(models.Model):
     """Append-only record of every mutating action. Rows are never updated or deleted."""
 
     class Outcome(models.TextChoices):
-        OK = "ok", "OK"
-        ERROR = "error", "Error"
+        OK = "ok", _("OK")
+        ERROR = "error", _("Error")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)

@@ -29,6 +29,8 @@ def render_page_or_partial(
         partial = partials.get(htmx.target or "", default_partial)
         if partial:
             name = f"{template}#{partial}"
+    # Partials that replace a whole screen's content also send a <title> (htmx sets it).
+    context = {**context, "is_partial": name != template}
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response

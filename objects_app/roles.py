@@ -7,11 +7,18 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 VIEWER = "viewer"
 OPERATOR = "operator"
 ADMIN = "admin"
 ORDER = (VIEWER, OPERATOR, ADMIN)
+ROLE_NAMES = {
+    VIEWER: gettext_lazy("viewer"),
+    OPERATOR: gettext_lazy("operator"),
+    ADMIN: gettext_lazy("admin"),
+}
 
 
 def user_role(user: Any) -> str | None:
@@ -36,7 +43,9 @@ def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         @wraps(view)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             if not has_role(request.user, role):
-                raise PermissionDenied(f"This action needs the {role} role.")
+                raise PermissionDenied(
+                    _("This action needs the %(role)s role.") % {"role": ROLE_NAMES[role]}
+                )
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -54,11 +54,16 @@ class Crumb:
 
 @dataclass
 class ObjectPage:
+    """One page of a folder. `prefix` is always the folder (empty or ending in "/"); `q` filters
+    names inside it (they start with `q`); rows are named relative to the folder."""
+
     bucket: str
     prefix: str
     marker: str
     page_size: int
     jump: str = ""
+    q: str = ""
+    shown_before: int = 0  # rows on the pages already loaded above this one ("Load more")
     folders: list[FolderRow] = field(default_factory=list)
     objects: list[ObjectRow] = field(default_factory=list)
     next_marker: str = ""
@@ -70,6 +75,15 @@ class ObjectPage:
     @property
     def row_count(self) -> int:
         return len(self.folders) + len(self.objects)
+
+    @property
+    def shown_total(self) -> int:
+        return self.shown_before + self.row_count
+
+    @property
+    def list_prefix(self) -> str:
+        """What COS is asked for: the folder plus the filter."""
+        return self.prefix + self.q
 
     @property
     def crumbs(self) -> list[Crumb]:
@@ -155,19 +169,30 @@ def _object_row(item: dict[str, Any], prefix: str) -> ObjectRow:
 
 
 def object_page(
-    *, bucket: str, prefix: str = "", marker: str = "", page_size: int, jump: str = ""
+    *,
+    bucket: str,
+    prefix: str = "",
+    q: str = "",
+    marker: str = "",
+    page_size: int,
+    jump: str = "",
+    shown: int = 0,
 ) -> ObjectPage:
     """One key-ordered page of a folder: common prefixes are folders, the rest objects.
 
     One List Objects call with a marker, never an offset, so page N costs the same as page 1.
-    `jump` (a name inside the folder) starts the page at that name instead of at `marker`.
+    `q` keeps only names in the folder that start with it (COS does the filtering: the listing
+    prefix is folder + q). `jump` (a name inside the folder) starts the page at that name.
     """
     if jump:
         marker = jump_marker(prefix + jump)
+    page = ObjectPage(
+        bucket=bucket, prefix=prefix, q=q, marker=marker, page_size=page_size, jump=jump,
+        shown_before=shown,
+    )  # fmt: skip
     result = get_cos_client().list_objects(
-        Bucket=bucket, Prefix=prefix, Delimiter="/", Marker=marker, MaxKeys=page_size
+        Bucket=bucket, Prefix=page.list_prefix, Delimiter="/", Marker=marker, MaxKeys=page_size
     )
-    page = ObjectPage(bucket=bucket, prefix=prefix, marker=marker, page_size=page_size, jump=jump)
     for entry in result.get("CommonPrefixes") or []:
         folder = entry["Prefix"]
         page.folders.append(FolderRow(prefix=folder, name=folder[len(prefix) :]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,9 +11,13 @@ from typing import Any
 
 from django.conf import settings
 
+from objects_app.archive import ARCHIVE_CLASSES, Tier, tiers_for
+from objects_app.cos import CosServiceError
 from objects_app.storage import get_cos_client, presigned_download_url
 
-ARCHIVE_CLASSES = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
+# x-cos-restore: ongoing-request="false", expiry-date="Tue, 19 Nov 2019 16:00:00 GMT"
+# x-cos-restore-status: tier="bulk"; request-date="<GMT>"
+HEADER_PARAM = re.compile(r'([a-z-]+)="([^"]*)"')
 # Content types the detail page previews inline; SVG only ever inside <img> (no script runs).
 IMAGE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "image/avif"}
@@ -64,8 +69,33 @@ class ObjectDetail:
         return self.storage_class in ARCHIVE_CLASSES
 
     @property
+    def restore_ongoing(self) -> bool:
+        return _params(self.restore).get("ongoing-request") == "true"
+
+    @property
+    def restore_expiry(self) -> datetime | None:
+        return _http_date(_params(self.restore).get("expiry-date", ""))
+
+    @property
+    def restore_tier(self) -> str:
+        return _params(self.restore_status).get("tier", "").capitalize()
+
+    @property
+    def restore_requested(self) -> datetime | None:
+        return _http_date(_params(self.restore_status).get("request-date", ""))
+
+    @property
     def is_restored(self) -> bool:
-        return 'ongoing-request="false"' in self.restore
+        return _params(self.restore).get("ongoing-request") == "false"
+
+    @property
+    def readable(self) -> bool:
+        """GET works: not archived, or archived with a restored copy in place."""
+        return not self.is_archived or self.is_restored
+
+    @property
+    def restore_tiers(self) -> tuple[Tier, ...]:
+        return tiers_for(self.storage_class)
 
     @property
     def preview(self) -> str:
@@ -99,6 +129,10 @@ def _header(headers: Mapping[str, str], name: str) -> str:
         if key.lower() == lowered:
             return str(value)
     return ""
+
+
+def _params(header: str) -> dict[str, str]:
+    return {name.lower(): value for name, value in HEADER_PARAM.findall(header or "")}
 
 
 def _http_date(value: str) -> datetime | None:
@@ -194,12 +228,32 @@ class DetailPage:
     detail: ObjectDetail
     text: str = ""
     text_cut: bool = False
+    # Opened by version id and that version is not the current one (or the key is deleted now).
+    is_old_version: bool = False
+    current_version_id: str = ""
+
+
+def _current_version_id(bucket: str, key: str) -> str | None:
+    """The current version's id ("" when unversioned); None when the key has no current object."""
+    try:
+        headers = get_cos_client().head_object(Bucket=bucket, Key=key)
+    except CosServiceError as exc:
+        if exc.get_status_code() == 404:
+            return None
+        raise
+    return _header(headers, "x-cos-version-id")
 
 
 def object_detail_page(*, bucket: str, key: str, version_id: str = "") -> DetailPage:
-    """HEAD, plus the start of the body when it is text worth previewing."""
+    """HEAD, plus the start of the body when it is text worth previewing.
+
+    Opened by version id, the page also says whether that version is the current one, so an
+    old version is never presented (or edited) as if it were the object.
+    """
     detail = object_detail(bucket=bucket, key=key, version_id=version_id)
-    if detail.preview != "text" or detail.size == 0:
-        return DetailPage(detail)
-    text, cut = object_text_preview(bucket=bucket, key=key, version_id=version_id)
-    return DetailPage(detail, text, cut)
+    current = _current_version_id(bucket, key) if version_id else detail.version_id
+    old = bool(version_id) and current != detail.version_id
+    text, cut = "", False
+    if detail.preview == "text" and detail.size:
+        text, cut = object_text_preview(bucket=bucket, key=key, version_id=version_id)
+    return DetailPage(detail, text, cut, is_old_version=old, current_version_id=current or "")

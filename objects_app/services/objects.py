@@ -10,8 +10,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
+
+from objects_app import archive
 from objects_app.cos import CosClientError, CosServiceError
-from objects_app.errors import ObjectsError
+from objects_app.errors import InvalidInput, ObjectsError
 from objects_app.models import AuditEvent
 from objects_app.selectors.objects import detail_from_headers, object_presigned_url
 from objects_app.services.audit import audit_record_many, audited
@@ -40,7 +43,11 @@ def folder_create(*, user: Any, bucket: str, prefix: str, name: str) -> str:
     key = f"{prefix}{name}/"
     with audited(user=user, action="folder.create", bucket=bucket, key=key) as draft:
         if _exists(bucket, key):
-            raise ObjectsError(f"The folder {key} already exists.", status=409)
+            raise ObjectsError(
+                _("The folder %(key)s already exists.") % {"key": key},
+                status=409,
+                fields={"name": [_("A folder with this name already exists here.")]},
+            )
         draft.took(get_cos_client().put_object(Bucket=bucket, Key=key, Body=b""))
     return key
 
@@ -121,7 +128,10 @@ def object_copy(
     """
     dest_bucket = dest_bucket or bucket
     if (dest_bucket, dest_key) == (bucket, key):
-        raise ObjectsError("The destination is the object itself.", status=422)
+        raise InvalidInput(
+            _("The destination is the object itself."),
+            fields={"dest_key": [_("Choose another name or folder.")]},
+        )
     detail = f"to {dest_bucket}/{dest_key}"
     with audited(
         user=user, action=f"object.{action}", bucket=bucket, key=key, detail=detail
@@ -130,8 +140,10 @@ def object_copy(
         existed = _exists(dest_bucket, dest_key)
         if existed and not overwrite:
             raise ObjectsError(
-                f"{dest_key} already exists in {dest_bucket}; tick 'overwrite' to replace it.",
+                _("%(key)s already exists in %(bucket)s; tick “overwrite” to replace it.")
+                % {"key": dest_key, "bucket": dest_bucket},
                 status=409,
+                fields={"overwrite": [_("Tick this to replace the existing object.")]},
             )
         response = get_cos_client().copy(
             Bucket=dest_bucket,
@@ -212,9 +224,26 @@ def object_storage_class_change(*, user: Any, bucket: str, key: str, storage_cla
 
 
 def object_restore(*, user: Any, bucket: str, key: str, days: int, tier: str) -> None:
-    """Ask COS for a temporary readable copy of an ARCHIVE/DEEP_ARCHIVE object."""
+    """Ask COS for a temporary readable copy of an ARCHIVE/DEEP_ARCHIVE object.
+
+    The tier is checked against the object's class first (COS refuses Expedited for
+    DEEP_ARCHIVE), so nothing is sent that COS would refuse.
+    """
     with audited(user=user, action="object.restore", bucket=bucket, key=key) as draft:
         draft.detail = f"{days} day(s), tier {tier}"
+        storage_class = detail_from_headers(bucket, key, _head(bucket, key)).storage_class
+        if storage_class not in archive.ARCHIVE_CLASSES:
+            raise ObjectsError(
+                _("Only ARCHIVE and DEEP_ARCHIVE objects need restoring; this one is %(cls)s.")
+                % {"cls": storage_class}
+            )
+        if not archive.tier_accepted(storage_class, tier):
+            accepted = ", ".join(t.name for t in archive.tiers_for(storage_class))
+            raise InvalidInput(
+                _("COS does not accept the %(tier)s tier for %(cls)s objects.")
+                % {"tier": tier, "cls": storage_class},
+                fields={"tier": [_("Choose one of: %(tiers)s.") % {"tiers": accepted}]},
+            )
         get_cos_client().restore_object(
             Bucket=bucket,
             Key=key,

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from objects_app.roles import has_role
 
@@ -29,3 +30,22 @@ def object_url(name: str, bucket: str, key: str = "", **params: Any) -> str:
 @register.filter
 def role_at_least(user: Any, role: str) -> bool:
     return has_role(user, role)
+
+
+@register.filter
+def duration_words(seconds: Any) -> str:
+    """A link lifetime in words ("15 minutes", "1 hour", "7 days"), in the page's language."""
+    seconds = int(seconds or 0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return _DURATION[unit](n) % {"n": n}
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+
+
+# ngettext needs literal strings for makemessages to find them.
+_DURATION = {
+    "day": lambda n: ngettext("%(n)d day", "%(n)d days", n),
+    "hour": lambda n: ngettext("%(n)d hour", "%(n)d hours", n),
+    "minute": lambda n: ngettext("%(n)d minute", "%(n)d minutes", n),
+}

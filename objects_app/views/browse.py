@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import trigger_client_event
 
-from objects_app.forms import BulkDeleteForm, ListingForm
-from objects_app.middleware import UserError
+from objects_app.errors import require_valid
+from objects_app.forms import ListingForm, SelectionForm
+from objects_app.models import Job
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, has_role, role_required
 from objects_app.selectors import browse as selectors
-from objects_app.services import objects as services
+from objects_app.services import selection as services
+
+LIST = "objects_app/object_list.html"
+PROGRESS = "objects_app/job_detail.html#job-progress"
 
 
 @require_GET
@@ -34,19 +38,18 @@ def bucket_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @role_required(VIEWER)
 def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = ListingForm(request.GET)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_text())
+    form = require_valid(ListingForm(request.GET))
     page = selectors.object_page(bucket=bucket, **form.cleaned_data)
     return render_page_or_partial(
         request,
-        "objects_app/object_list.html",
+        LIST,
         {
             "page": page,
             "bucket": bucket,
             "page_sizes": settings.CONSOLE_PAGE_SIZES,
             "can_write": has_role(request.user, OPERATOR),
             "max_upload_bytes": settings.CONSOLE_DIRECT_UPLOAD_MAX_BYTES,
+            "inline_delete_max": services.INLINE_DELETE_MAX,
         },
         partials={"object-table": "object-table", "load-more": "object-rows"},
         default_partial="object-table",
@@ -56,22 +59,20 @@ def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR)
 def objects_delete(request: HttpRequest, bucket: str) -> HttpResponse:
-    """Multi-select delete of up to one page: confirm (listing the keys), then one call."""
-    form = BulkDeleteForm(request.POST)
-    if not form.is_valid():
-        response = render(
-            request, "objects_app/error.html#error-message", {"error": _invalid(form)}
-        )
-        return retarget(reswap(response, "innerHTML"), "#flash")
-    keys = form.cleaned_data["selected"]
-    context = {"bucket": bucket, "keys": keys, "prefix": form.cleaned_data["prefix"]}
-    if not form.cleaned_data["confirmed"]:
-        return render(request, "objects_app/object_list.html#confirm-dialog", context)
-    result = services.objects_delete(user=request.user, bucket=bucket, keys=keys)
-    response = render(request, "objects_app/object_list.html#bulk-result", {"result": result})
+    """Delete the selection: confirm then delete inline, or plan a batch-delete job."""
+    data = require_valid(SelectionForm(request.POST)).cleaned_data
+    selection = services.Selection(
+        bucket=bucket, prefix=data["prefix"], q=data["q"], keys=data["selected"],
+        folders=data["selected_folders"], across=data["select_across"],
+    )  # fmt: skip
+    outcome = services.selection_delete(
+        user=request.user, selection=selection, confirmed=data["confirmed"]
+    )
+    if isinstance(outcome, Job):
+        response = render(request, PROGRESS, {"job": outcome, "in_dialog": True})
+        return trigger_client_event(response, "cos-job-started")
+    if isinstance(outcome, services.InlineConfirm):
+        context = {"bucket": bucket, "keys": outcome.keys, "selection": selection}
+        return render(request, f"{LIST}#confirm-dialog", context)
+    response = render(request, f"{LIST}#bulk-result", {"result": outcome})
     return trigger_client_event(response, "objects-changed")
-
-
-def _invalid(form: BulkDeleteForm) -> UserError:
-    text = " ".join(str(m) for errors in form.errors.values() for m in errors)
-    return UserError(422, "Nothing deleted", text)

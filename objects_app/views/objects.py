@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
@@ -20,11 +19,18 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 
-from objects_app.errors import ObjectsError
+from objects_app.errors import require_valid
 from objects_app.forms import (
     CopyForm,
     DeleteForm,
@@ -51,15 +57,9 @@ TEMPLATE = "objects_app/object_detail.html"
 F = TypeVar("F", bound=forms.Form)
 
 
-def _bad(form: object) -> HttpResponse:
-    return HttpResponseBadRequest(form.errors.as_text())  # type: ignore[attr-defined]
-
-
 def _valid(form: F) -> F:
-    """The form, validated; invalid input to a write is a 422 with the reasons, in #flash."""
-    if not form.is_valid():
-        raise ObjectsError(" ".join(_messages(form)), status=422)
-    return form
+    """The form, validated; invalid input is a 422 with the reasons, next to the fields."""
+    return require_valid(form)  # type: ignore[no-any-return]
 
 
 def detail_url(bucket: str, key: str) -> str:
@@ -93,10 +93,10 @@ def content_disposition(filename: str, *, inline: bool) -> str:
 @never_cache
 @role_required(VIEWER)
 def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = ObjectForm(request.GET)
-    if not form.is_valid():
-        return _bad(form)
+    form = _valid(ObjectForm(request.GET))
     page = selectors.object_detail_page(bucket=bucket, **form.cleaned_data)
+    if _restore_finished_while_polling(request, page.detail):
+        return HttpResponseClientRefresh()  # download and share become available: whole page
     context = {
         "bucket": bucket,
         "page": page,
@@ -106,17 +106,23 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         "storage_classes": StorageClassForm.base_fields["storage_class"].choices,  # type: ignore[attr-defined]
     }
     return render_page_or_partial(
-        request, TEMPLATE, context, partials={"object-meta": "object-meta"}
+        request,
+        TEMPLATE,
+        context,
+        partials={"object-meta": "object-meta", "restore-state": "restore-state"},
     )
+
+
+def _restore_finished_while_polling(request: HttpRequest, detail: selectors.ObjectDetail) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and htmx.target == "restore-state" and not detail.restore_ongoing)
 
 
 @require_GET
 @never_cache
 @role_required(VIEWER)
 def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
-    form = ObjectForm(request.GET)
-    if not form.is_valid():
-        return _bad(form)
+    form = _valid(ObjectForm(request.GET))
     key, version_id = form.cleaned_data["key"], form.cleaned_data["version_id"]
     if settings.CONSOLE_DOWNLOAD_REDIRECT:
         expires = settings.CONSOLE_DOWNLOAD_REDIRECT_SECONDS
@@ -150,16 +156,14 @@ def _stream(download: selectors.Download, *, filename: str, inline: bool) -> Htt
 def object_share(request: HttpRequest, bucket: str) -> HttpResponse:
     form = _valid(ShareForm(request.POST))
     url = services.object_share(user=request.user, bucket=bucket, **form.cleaned_data)
-    context = {"share_url": url, "expires": form.cleaned_data["expires"]}
+    context = {"share_url": url, "expires_seconds": form.cleaned_data["expires"]}
     return render(request, f"{TEMPLATE}#share-result", context)
 
 
 @require_POST
 @role_required(OPERATOR)
 def object_upload(request: HttpRequest, bucket: str) -> HttpResponse:
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return JsonResponse({"error": " ".join(_messages(form))}, status=422)
+    form = _valid(UploadForm(request.POST, request.FILES))
     upload = form.cleaned_data["file"]
     key = services.object_upload(
         user=request.user, bucket=bucket, key=form.cleaned_data["key"], body=upload,
@@ -168,19 +172,13 @@ def object_upload(request: HttpRequest, bucket: str) -> HttpResponse:
     return JsonResponse({"key": key, "size": upload.size}, status=201)
 
 
-def _messages(form: object) -> list[str]:
-    errors = form.errors  # type: ignore[attr-defined]
-    return [str(message) for field in errors.values() for message in field]
-
-
 @require_POST
 @role_required(OPERATOR)
 def folder_create(request: HttpRequest, bucket: str) -> HttpResponse:
     form = _valid(FolderForm(request.POST))
     key = services.folder_create(user=request.user, bucket=bucket, **form.cleaned_data)
-    response = render(
-        request, "objects_app/error.html#ok-message", {"message": f"Folder {key} created."}
-    )
+    message = _("Folder %(key)s created.") % {"key": key}
+    response = render(request, "objects_app/error.html#ok-message", {"message": message})
     return trigger_client_event(
         retarget(reswap(response, "innerHTML"), "#flash"), "objects-changed"
     )
@@ -195,7 +193,7 @@ def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
         return render(request, f"{TEMPLATE}#delete-confirm", {"bucket": bucket, "key": key})
     services.object_delete(user=request.user, bucket=bucket, key=key)
     folder = key[: key.rstrip("/").rfind("/") + 1]
-    return _done(request, folder_url(bucket, folder), f"Deleted {key}.")
+    return _done(request, folder_url(bucket, folder), _("Deleted %(key)s.") % {"key": key})
 
 
 @require_POST
@@ -210,10 +208,12 @@ def object_copy(request: HttpRequest, bucket: str) -> HttpResponse:
         dest_key=data["dest_key"], move=action != "copy", overwrite=data["overwrite"],
         action=action,
     )  # fmt: skip
-    verb = {"copy": "Copied", "move": "Moved", "rename": "Renamed"}[action]
-    return _done(
-        request, detail_url(dest_bucket, data["dest_key"]), f"{verb} to {data['dest_key']}."
-    )
+    done = {
+        "copy": _("Copied to %(key)s."), "move": _("Moved to %(key)s."),
+        "rename": _("Renamed to %(key)s."),
+    }[action]  # fmt: skip
+    url = detail_url(dest_bucket, data["dest_key"])
+    return _done(request, url, done % {"key": data["dest_key"]})
 
 
 @require_POST
@@ -225,7 +225,7 @@ def object_metadata(request: HttpRequest, bucket: str) -> HttpResponse:
         user=request.user, bucket=bucket, key=key, headers=form.headers(),
         metadata=form.cleaned_data["metadata"],
     )  # fmt: skip
-    return _done(request, detail_url(bucket, key), "Metadata saved.")
+    return _done(request, detail_url(bucket, key), _("Metadata saved."))
 
 
 @require_POST
@@ -236,7 +236,8 @@ def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
     services.object_storage_class_change(
         user=request.user, bucket=bucket, key=key, storage_class=storage_class
     )
-    return _done(request, detail_url(bucket, key), f"Storage class is now {storage_class}.")
+    message = _("Storage class is now %(cls)s.") % {"cls": storage_class}
+    return _done(request, detail_url(bucket, key), message)
 
 
 @require_POST
@@ -248,4 +249,5 @@ def object_restore(request: HttpRequest, bucket: str) -> HttpResponse:
         user=request.user, bucket=bucket, key=key, days=form.cleaned_data["days"],
         tier=form.cleaned_data["tier"],
     )  # fmt: skip
-    return _done(request, detail_url(bucket, key), "Restore requested.")
+    message = _("Restore requested. This page updates when the copy is readable.")
+    return _done(request, detail_url(bucket, key), message)

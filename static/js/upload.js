@@ -32,7 +32,7 @@
     bar.appendChild(fill);
     var status = document.createElement("span");
     status.className = "upload-status muted";
-    status.textContent = "waiting";
+    status.textContent = texts().textWaiting;
     item.append(name, " ", bar, " ", status);
     document.getElementById("upload-list").appendChild(item);
     return {
@@ -44,7 +44,7 @@
       done: function () {
         fill.style.width = "100%";
         item.classList.add("upload-done");
-        status.textContent = "uploaded";
+        status.textContent = texts().textUploaded;
       },
       fail: function (message) {
         item.classList.add("upload-failed");
@@ -54,13 +54,16 @@
     };
   }
 
+  function texts() {
+    return document.getElementById("upload-area").dataset;
+  }
+
+  // Every refusal comes back as JSON {"error": message} (the console's one error path).
   function errorText(xhr) {
     try {
-      return JSON.parse(xhr.responseText).error;
+      return JSON.parse(xhr.responseText).error || "HTTP " + xhr.status;
     } catch (e) {
-      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
-      var node = doc.getElementById("error-message");
-      return (node ? node.textContent : "HTTP " + xhr.status).replace(/\s+/g, " ").trim();
+      return "HTTP " + xhr.status;
     }
   }
 
@@ -72,6 +75,7 @@
     var xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = function (event) {
       if (event.lengthComputable) ui.progress(event.loaded / event.total);
     };
@@ -81,7 +85,7 @@
       finished();
     };
     xhr.onerror = function () {
-      ui.fail("network error; nothing was stored");
+      ui.fail(texts().textNetwork);
       finished();
     };
     xhr.send(form);
@@ -89,7 +93,7 @@
 
   function sendLarge(state, job, ui, finished, limit) {
     if (typeof window.cosConsoleLargeUpload !== "function") {
-      ui.fail("larger than " + limit + " bytes, and large uploads are not available here");
+      ui.fail(texts().textTooLarge);
       finished();
       return;
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -27,7 +29,7 @@ def test_bucket_list_htmx_partial(client, bob, demo_bucket):
         reverse("objects:bucket-list"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="bucket-table"
     )
     body = response.content.decode()
-    assert "<html" not in body and body.startswith('\n<table id="bucket-table">')
+    assert "<html" not in body and '<table id="bucket-table"' in body.split("\n", 3)[2]
 
 
 def test_versioning_that_cannot_be_read_shows_unknown(client, bob, coslocal, paged_bucket):
@@ -43,11 +45,42 @@ def test_versioning_that_cannot_be_read_shows_unknown(client, bob, coslocal, pag
 def test_prefix_filter_lists_only_matching_keys(client, bob, paged_bucket):
     client.force_login(bob)
     url = reverse("objects:object-list", args=[paged_bucket])
-    body = client.get(url, {"prefix": "many/item-11"}, **HTMX).content.decode()
+    body = client.get(url, {"prefix": "many/", "q": "item-11"}, **HTMX).content.decode()
     assert body.count('class="object-row"') == 10
     assert "item-110.txt" in body and "item-119.txt" in body and "item-109" not in body
-    # The partial name is shown relative to the last whole folder.
-    assert 'value="many/item-11"' in body
+    # The filter stays inside the folder: the folder and the filter are separate fields.
+    assert (
+        'name="prefix" value="many/"' in body
+        and 'name="q" id="name-filter" value="item-11"' in body
+    )
+
+
+def test_filter_shows_full_names_inside_the_folder(client, bob, paged_bucket):
+    """Filtering `many/item-11` lists `item-110.txt`..., not the tail after the filter."""
+    client.force_login(bob)
+    url = reverse("objects:object-list", args=[paged_bucket])
+    body = client.get(url, {"prefix": "many/", "q": "item-11"}).content.decode()
+    names = re.findall(r'<code class="key" translate="no">(item-[^<]*)</code>', body)
+    assert names[:2] == ["item-110.txt", "item-111.txt"]
+    assert "<title>many/ · " in body
+
+
+def test_old_style_prefix_with_a_partial_name_is_split_into_folder_and_filter(
+    client, bob, paged_bucket
+):
+    client.force_login(bob)
+    url = reverse("objects:object-list", args=[paged_bucket])
+    body = client.get(url, {"prefix": "many/item-11"}).content.decode()
+    assert body.count('class="object-row"') == 10
+    assert 'data-prefix="many/"' in body
+
+
+def test_filter_that_matches_nothing_says_so(client, bob, paged_bucket):
+    client.force_login(bob)
+    url = reverse("objects:object-list", args=[paged_bucket])
+    body = client.get(url, {"prefix": "many/", "q": "zzz"}).content.decode()
+    assert "Nothing in this folder matches “zzz”." in body
+    assert "This folder is empty." not in body
 
 
 def test_jump_to_key_starts_the_page_at_that_key(client, bob, paged_bucket):
@@ -84,7 +117,7 @@ def test_page_size_choice_and_per_page_counts(client, bob, paged_bucket):
     url = reverse("objects:object-list", args=[paged_bucket])
     body = client.get(url, {"prefix": "many/", "page_size": 100}).content.decode()
     assert body.count('class="object-row"') == 100
-    assert "0 folders and 100 objects on this page" in body
+    assert "100 items shown; more below" in body
     assert '<option value="100" selected>' in body
     assert "page_size=100" in body.split('id="load-more"')[1]
 
@@ -92,7 +125,9 @@ def test_page_size_choice_and_per_page_counts(client, bob, paged_bucket):
 def test_page_size_outside_the_choices_is_refused(client, bob, paged_bucket):
     client.force_login(bob)
     url = reverse("objects:object-list", args=[paged_bucket])
-    assert client.get(url, {"page_size": 100000}).status_code == 400
+    response = client.get(url, {"page_size": 100000})
+    assert response.status_code == 422
+    assert "Select a valid choice" in response.content.decode()
 
 
 def test_navigation_links_push_url_and_carry_real_hrefs(client, bob, demo_bucket):

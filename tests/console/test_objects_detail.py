@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from objects_app.models import AuditEvent
@@ -41,7 +43,7 @@ def test_detail_shows_all_head_metadata(client, bob, cos_client, scratch):
     assert put["ETag"].strip('"') in body
     for text in ("text/csv", "no-cache", "x-cos-meta-owner", "finance", "STANDARD", "8 bytes"):
         assert text in body
-    assert 'id="text-preview">a,b\n1,2\n</pre>' in body
+    assert 'id="text-preview" translate="no" tabindex="0">a,b\n1,2\n</pre>' in body
     assert download(key) in body
 
 
@@ -62,8 +64,46 @@ def test_detail_of_an_older_version(client, bob, cos_client, scratch):
     client.force_login(bob)
     body = client.get(detail(key, version_id=first)).content.decode()
     assert first in body and ">one</pre>" in body
+    assert "This is an old version, not the current object." in body
+    # No edit of the current object from an old version's page.
+    for form in ("metadata-form", "storage-class-form", "copy-form", "delete-form"):
+        assert f'id="{form}"' not in body
     got = client.get(download(key, version_id=first))
     assert b"".join(got.streaming_content) == b"one"
+
+
+def test_current_version_opened_by_its_id_is_not_called_old(client, bob, cos_client, scratch):
+    key = f"{scratch}cur.txt"
+    cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"one")
+    current = cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"two")["x-cos-version-id"]
+    client.force_login(bob)
+    body = client.get(detail(key, version_id=current)).content.decode()
+    assert 'id="old-version-notice"' not in body and 'id="download-link"' in body
+
+
+def test_metadata_save_naming_a_version_is_refused(client, bob, cos_client, scratch):
+    """Saving headers "on" an old version would make a new current version mixing both."""
+    key = f"{scratch}meta.txt"
+    first = cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"one")["x-cos-version-id"]
+    cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"two", ContentType="text/plain")
+    bob.groups.add(Group.objects.get_or_create(name="operator")[0])
+    client.force_login(bob)
+    response = client.post(
+        reverse("objects:object-metadata", args=[BUCKET]),
+        {"key": key, "version_id": first, "content_type": "text/html"}, **HTMX,
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "old version" in response.content.decode()
+    assert cos_client.head_object(Bucket=BUCKET, Key=key)["Content-Type"] == "text/plain"
+
+
+def test_malformed_version_id_is_refused(client, bob, cos_client, scratch):
+    key = f"{scratch}mv.txt"
+    cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    client.force_login(bob)
+    response = client.get(detail(key, version_id="bad id<>"))
+    assert response.status_code == 422
+    assert "This is not a valid version id." in response.content.decode()
 
 
 def test_archive_object_shows_restore_state_and_no_preview(client, bob, cos_client, scratch):
@@ -78,7 +118,10 @@ def test_archive_object_shows_restore_state_and_no_preview(client, bob, cos_clie
         Bucket=BUCKET, Key=key, RestoreRequest={"Days": 1, "CASJobParameters": {"Tier": "Bulk"}}
     )
     body = client.get(detail(key)).content.decode()
-    assert "ongoing-request" in body
+    assert re.search(r"Restoring, Bulk tier, requested \d{4}-\d\d-\d\d \d\d:\d\d UTC", body)
+    assert 'hx-trigger="every 5s"' in body  # the state refreshes by itself while in progress
+    assert 'id="download-link"' not in body and 'id="share-form"' not in body
+    assert "Restore it first" in body
 
 
 def test_image_preview_is_served_inline_with_a_sandbox_csp(client, bob, cos_client, scratch):

@@ -83,7 +83,8 @@ def test_odd_keys_round_trip_from_listing_to_detail_and_download(client, bob, co
             page = client.get(href)
             assert page.status_code == 200, href
             shown = re.search(
-                r"<th>Key</th><td><code class=\"key\">([^<]*)</code>", page.content.decode()
+                r'<th scope="row">Key</th><td><code class="key" translate="no">([^<]*)</code>',
+                page.content.decode(),
             )
             key = html.unescape(shown.group(1))  # type: ignore[union-attr]
             seen[key] = href

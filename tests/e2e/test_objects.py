@@ -126,7 +126,7 @@ def test_large_files_go_to_the_large_upload_hand_off_or_are_refused(
     page.evaluate("() => { window.cosConsoleLargeUpload = undefined; }")
     page.set_input_files("#upload-files", files=[big])
     failed = page.wait_for_selector("#upload-list .upload-failed")
-    assert "larger than 1000 bytes" in failed.inner_text()
+    assert "too large for a direct upload" in failed.inner_text()
     assert not cos_client.object_exists(Bucket=BUCKET, Key=folder + "big.bin")
 
     # With it: the file is handed over with bucket and key, and its callbacks drive the row.
