@@ -118,15 +118,21 @@ def headers_to_sign(
     return chosen
 
 
+# (secret_id, secret_key) or (secret_id, secret_key, token), e.g. a ``config.Credentials``.
+CredentialsLike = tuple[str, str] | tuple[str, str, str | None]
+
+
 class CosSigner(AuthBase):
     """``requests`` auth hook: signs the *prepared* request, so Content-Length is included.
 
-    ``requests`` calls it on every send, so every retry gets a fresh signature.
+    ``requests`` calls it on every send, so every retry gets a fresh signature, and credentials
+    are asked for each time (refreshing credentials take effect at once). An STS token goes
+    into ``x-cos-security-token`` from the same set, so it always matches the signature.
     """
 
     def __init__(
         self,
-        credentials: Callable[[], tuple[str, str] | None],
+        credentials: Callable[[], CredentialsLike | None],
         key: str | None,
         params: Mapping[str, str],
         *,
@@ -144,6 +150,11 @@ class CosSigner(AuthBase):
         if creds is None:  # anonymous: the SDK sends an empty Authorization header
             r.headers["Authorization"] = ""
             return r
+        token = creds[2] if len(creds) > 2 else None
+        if token:
+            r.headers["x-cos-security-token"] = token
+        else:
+            r.headers.pop("x-cos-security-token", None)
         signed = headers_to_sign(r.headers, r.url or "", sign_host=self._sign_host)
         r.headers["Authorization"] = sign(
             secret_id=creds[0],

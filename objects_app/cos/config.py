@@ -1,9 +1,17 @@
-"""``CosConfig``: where to connect, how to authenticate, timeouts and retry policy."""
+"""``CosConfig``: where to connect, how to authenticate, timeouts and retry policy.
+
+Other modules read the configuration only through ``conf.settings`` (a frozen ``CosSettings``)
+and ``conf.credentials()``; the private attributes below are ``CosConfig``'s own business.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import requests
@@ -67,8 +75,83 @@ def quote_key_path(key: str) -> str:
     return quote(path.encode("utf-8"), safe="/-_.~").replace("./", ".%2F")
 
 
+class Credentials(NamedTuple):
+    """One consistent set of credentials: a request is signed and sent with exactly these."""
+
+    secret_id: str
+    secret_key: str
+    token: str | None = None
+
+
+class CredentialSource(Protocol):
+    """What ``CosConfig(CredentialInstance=...)`` takes (the SDK's duck type): three attributes,
+    read again for every request, so credentials that refresh themselves (STS, CVM roles) work.
+    """
+
+    @property
+    def secret_id(self) -> str | None: ...
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CosSettings:
+    """A read-only, typed view of a ``CosConfig`` (``conf.settings``).
+
+    A snapshot: setters on the config (``set_ip_port`` ...) give a new one. Credentials are not
+    in it, only ``credentials``, the accessor to call for each request.
+    """
+
+    region: str | None
+    appid: str | None
+    scheme: str
+    endpoint: str | None  # None when a custom Domain is used
+    domain: str | None
+    service_domain: str | None
+    enable_old_domain: bool
+    enable_internal_domain: bool
+    auto_switch_domain_on_retry: bool
+    ip: str | None
+    port: int | str | None
+    anonymous: bool
+    ua: str | None
+    proxies: Mapping[str, str] | None
+    keep_alive: bool
+    pool_connections: int
+    pool_maxsize: int
+    allow_redirects: bool
+    sign_host: bool
+    sign_params: bool
+    verify_ssl: bool | str | None
+    ssl_cert: str | tuple[str, str] | None
+    timeout: float | None
+    connect_timeout: float
+    read_timeout: float
+    max_retries: int
+    retry_backoff: float
+    retry_backoff_max: float
+    copy_part_threshold_size: int
+    session: requests.Session | None = field(repr=False, compare=False)
+    credentials: Callable[[], Credentials | None] = field(repr=False, compare=False)
+
+    def request_timeout(self, long: bool = False) -> float | tuple[float, float]:
+        """``Timeout`` if set, else (connect, read); ``long`` calls (Complete, Copy) read 1200 s."""
+        if self.timeout is not None:
+            return self.timeout
+        return (self.connect_timeout, 1200.0 if long else self.read_timeout)
+
+
 class CosConfig:
     """Client configuration, keyword-compatible with ``qcloud_cos.CosConfig``.
+
+    ``CredentialInstance``: an object with ``secret_id``, ``secret_key`` and ``token``
+    attributes, read for every request (unlike SDK 1.9.44, its token is sent too, as STS
+    credentials need). ``AutoSwitchDomainOnRetry``: retry on ``<bucket>.cos.<region>
+    .tencentcos.cn`` (protocol notes §2.1).
 
     Extra keywords (ours): ``ConnectTimeout``/``ReadTimeout`` (seconds, used when ``Timeout`` is
     not set), ``MaxRetries`` (default 3), ``RetryBackoff`` (base delay, default 0.2 s),
@@ -82,6 +165,7 @@ class CosConfig:
         SecretId: str | None = None,
         SecretKey: str | None = None,
         Token: str | None = None,
+        CredentialInstance: CredentialSource | None = None,
         Scheme: str | None = None,
         Timeout: float | None = None,
         Endpoint: str | None = None,
@@ -100,6 +184,7 @@ class CosConfig:
         SignParams: bool = True,
         EnableOldDomain: bool = True,
         EnableInternalDomain: bool = True,
+        AutoSwitchDomainOnRetry: bool = False,
         VerifySSL: bool | str | None = None,
         SSLCert: str | tuple[str, str] | None = None,
         ConnectTimeout: float = 10.0,
@@ -123,6 +208,7 @@ class CosConfig:
         self._service_domain = ServiceDomain
         self._enable_old_domain = EnableOldDomain
         self._enable_internal_domain = EnableInternalDomain
+        self._auto_switch_domain_on_retry = AutoSwitchDomainOnRetry
         self._endpoint = (
             None
             if Domain is not None
@@ -148,13 +234,51 @@ class CosConfig:
         self._copy_part_threshold_size = SINGLE_UPLOAD_LENGTH
         self._secret_id: str | None = None
         self._secret_key: str | None = None
+        self._credential_inst: CredentialSource | None = None
         if SecretId and SecretKey:
             self.set_credential(SecretId, SecretKey, Token)
+        elif CredentialInstance is not None and _is_credential_source(CredentialInstance):
+            self._credential_inst = CredentialInstance
         elif not self._anonymous:
             raise CosClientError("SecretId and SecretKey is Required!")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Any change (a setter, or a test patching an attribute) invalidates the settings view.
+        super().__setattr__(name, value)
+        if name != "_settings_cache":
+            super().__setattr__("_settings_cache", None)
+
     def __repr__(self) -> str:  # never show credentials
         return f"CosConfig(region={self._region!r}, endpoint={self._endpoint!r}, ip={self._ip!r})"
+
+    @property
+    def settings(self) -> CosSettings:
+        """The configuration as a frozen, typed ``CosSettings`` (rebuilt after any change)."""
+        cached: CosSettings | None = self.__dict__.get("_settings_cache")
+        if cached is None:
+            cached = self._build_settings()
+            self._settings_cache = cached
+        return cached
+
+    def _build_settings(self) -> CosSettings:
+        proxies = MappingProxyType(dict(self._proxies)) if self._proxies is not None else None
+        return CosSettings(
+            region=self._region, appid=self._appid, scheme=self._scheme,
+            endpoint=self._endpoint, domain=self._domain, service_domain=self._service_domain,
+            enable_old_domain=self._enable_old_domain,
+            enable_internal_domain=self._enable_internal_domain,
+            auto_switch_domain_on_retry=self._auto_switch_domain_on_retry,
+            ip=self._ip, port=self._port, anonymous=self._anonymous, ua=self._ua,
+            proxies=proxies, keep_alive=self._keep_alive,
+            pool_connections=self._pool_connections, pool_maxsize=self._pool_maxsize,
+            allow_redirects=self._allow_redirects, sign_host=self._sign_host,
+            sign_params=self._sign_params, verify_ssl=self._verify_ssl, ssl_cert=self._ssl_cert,
+            timeout=self._timeout, connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout, max_retries=self._max_retries,
+            retry_backoff=self._retry_backoff, retry_backoff_max=self._retry_backoff_max,
+            copy_part_threshold_size=self._copy_part_threshold_size,
+            session=self._session, credentials=self.credentials,
+        )  # fmt: skip
 
     def set_credential(self, SecretId: str, SecretKey: str, Token: str | None = None) -> None:
         """Replace the credentials (e.g. after refreshing an STS token)."""
@@ -172,10 +296,24 @@ class CosConfig:
         if size > 0:
             self._copy_part_threshold_size = size
 
-    def credentials(self) -> tuple[str, str] | None:
-        if self._anonymous or not self._secret_id or not self._secret_key:
+    def credentials(self) -> Credentials | None:
+        """The credentials to sign the next request with (None: anonymous).
+
+        With a ``CredentialInstance`` they are read from it now, so a refresh is picked up.
+        """
+        if self._anonymous:
             return None
-        return self._secret_id, self._secret_key
+        if self._secret_id and self._secret_key:
+            return Credentials(self._secret_id, self._secret_key, self._token)
+        source = self._credential_inst
+        if source is None:
+            return None
+        secret_id, secret_key, token = source.secret_id, source.secret_key, source.token
+        if not secret_id or not secret_key:
+            raise CosClientError("CredentialInstance has no secret_id/secret_key")
+        if secret_id != secret_id.strip() or secret_key != secret_key.strip():
+            raise CosClientError("secret_id/secret_key must not start or end with spaces")
+        return Credentials(secret_id, secret_key, token or self._token)
 
     def get_host(self, Bucket: str | None = None) -> str:
         """Host name of a bucket (``<bucket>.<endpoint>``), or the custom Domain."""
@@ -209,6 +347,15 @@ class CosConfig:
         return base + quote_key_path(path)
 
     def timeout(self, long: bool = False) -> float | tuple[float, float]:
-        if self._timeout is not None:
-            return self._timeout
-        return (self._connect_timeout, 1200.0 if long else self._read_timeout)
+        return self.settings.request_timeout(long)
+
+
+def with_endpoint(conf: CosConfig, endpoint: str) -> CosConfig:
+    """A copy of ``conf`` that talks to another endpoint (e.g. a copy source's region)."""
+    other = copy.copy(conf)
+    other._endpoint = endpoint
+    return other
+
+
+def _is_credential_source(value: Any) -> bool:
+    return all(hasattr(value, name) for name in ("secret_id", "secret_key", "token"))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy as _copy
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .config import format_endpoint
-from .download import DownloadOps
+from .config import format_endpoint, with_endpoint
 from .errors import CosClientError
 from .headers import check_key
-from .transfer import MB, Part, choose_part_size, plan_parts, run_parallel
+from .transfer import MB, Part, TransferBase, choose_part_size, plan_parts, run_parallel
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ def _source_kwargs(info: Mapping[str, str]) -> dict[str, Any]:
     return kwargs
 
 
-class CopyOps(DownloadOps):
+class CopyOps(TransferBase):
     """Managed copy."""
 
     def copy(
@@ -69,7 +67,7 @@ class CopyOps(DownloadOps):
             raise CosClientError("CopyStatus must be Copy or Replaced")
         info = self._head_source(CopySource, kwargs)
         size = int(info.get("Content-Length") or info.get("content-length") or 0)
-        if size <= self._conf._copy_part_threshold_size:
+        if size <= self._settings.copy_part_threshold_size:
             return self.copy_object(Bucket, Key, CopySource, CopyStatus, **kwargs)
         create_kwargs = dict(kwargs)
         if CopyStatus == "Copy":
@@ -94,22 +92,20 @@ class CopyOps(DownloadOps):
         client = self._client_for_source(source)
         return client.head_object(str(source.get("Bucket")), key.lstrip("/"), **head_kwargs)
 
-    def _client_for_source(self, source: Mapping[str, Any]) -> CopyOps:
+    def _client_for_source(self, source: Mapping[str, Any]) -> TransferBase:
         """A client for the source's region (unless IP/Domain pins where we connect)."""
-        conf = self._conf
-        if not (source.get("Endpoint") or source.get("Region")) or conf._ip or conf._domain:
+        settings = self._settings
+        if not (source.get("Endpoint") or source.get("Region")) or settings.ip or settings.domain:
             return self
         endpoint = format_endpoint(
             source.get("Endpoint"),
             source.get("Region"),
-            conf._enable_old_domain,
-            conf._enable_internal_domain,
+            settings.enable_old_domain,
+            settings.enable_internal_domain,
         )
-        if endpoint == conf._endpoint:
+        if endpoint == settings.endpoint:
             return self
-        other = _copy.copy(conf)
-        other._endpoint = endpoint
-        return type(self)(other, retry=self._retry, session=self._session)
+        return self._for_conf(with_endpoint(self._conf, endpoint))
 
     def _copy_parts(
         self,

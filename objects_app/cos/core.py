@@ -1,28 +1,33 @@
-"""The request core: URL building, signing, retries and error mapping (one place for all)."""
+"""The request core: URL building, signing, retries and error mapping (one place for all).
+
+``CoreInterface`` is all an operation group (``objects.py``, ``buckets.py`` ...) may rely on:
+the config and its settings view, the retry count, and ``_request``. ``RequestCore`` implements
+it; ``CosS3Client`` composes the core and the groups side by side.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from .auth import CosSigner, cos_quote
-from .config import CosConfig, format_bucket
-from .errors import CosClientError, CosServiceError
+from .config import CosConfig, CosSettings, format_bucket
+from .errors import CosClientError, CosConnectionError, CosServiceError, is_retryable
 from .xml import error_fields
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "cos-console-client/1.0"
-RETRYABLE_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable"})
 _HEAD_CODES = {
     304: "NotModified",
     400: "BadRequest",
@@ -32,6 +37,11 @@ _HEAD_CODES = {
     412: "PreconditionFailed",
     416: "InvalidRange",
 }
+_REDIRECTS = (301, 302, 307)
+# Only virtual-hosted myqcloud.com bucket hosts switch domains (the SDK's pattern, §2.1).
+_SWITCHABLE_HOST = re.compile(
+    r"^([a-z0-9-]+-[0-9]+\.)(cos\.[a-z]+-[a-z]+(-[a-z]+)?(-1)?)\.(myqcloud\.com)$"
+)
 
 Body = bytes | str | IO[bytes] | None
 
@@ -71,23 +81,88 @@ def _header_value(value: str) -> str | bytes:
     return value
 
 
-class CoreClient:
-    """Holds the session and implements ``_request``; operations live in subclasses."""
+def switch_domain(url: str) -> str:
+    """``<bucket>.cos.<region>.myqcloud.com`` -> ``...tencentcos.cn`` (other URLs unchanged)."""
+    host = urlsplit(url).hostname or ""
+    if not _SWITCHABLE_HOST.match(host):
+        return url
+    return url.replace(host, host[: -len("myqcloud.com")] + "tencentcos.cn", 1)
+
+
+class CoreInterface:
+    """The small interface every operation group depends on (nothing else of the client)."""
+
+    _conf: CosConfig
+    _retry: int
+
+    @property
+    def _settings(self) -> CosSettings:
+        return self._conf.settings
+
+    if TYPE_CHECKING:
+
+        def _request(
+            self,
+            method: str,
+            *,
+            bucket: str | None = None,
+            key: str | None = None,
+            params: Mapping[str, str] | None = None,
+            headers: Mapping[str, str] | None = None,
+            data: Any = None,
+            stream: bool = False,
+            long: bool = False,
+            check_body_error: bool = False,
+        ) -> requests.Response: ...
+
+        def _for_conf(self, conf: CosConfig) -> Self: ...
+
+
+class RequestCore(CoreInterface):
+    """Holds the session and implements ``_request`` (send, sign, retry, classify)."""
 
     def __init__(
         self, conf: CosConfig, retry: int | None = None, session: requests.Session | None = None
     ) -> None:
         self._conf = conf
-        self._retry = conf._max_retries if retry is None else retry
-        self._injected_session = session or conf._session
+        self._retry = conf.settings.max_retries if retry is None else retry
+        self._injected_session = session or conf.settings.session
         self._session_pid = -1
         self._session_obj: requests.Session | None = None
         self._lock = threading.Lock()
+        self._retry_exe_times = 0
 
     def get_conf(self) -> CosConfig:
         return self._conf
 
+    def _for_conf(self, conf: CosConfig) -> Self:
+        """A client like this one (retries, session) for another configuration."""
+        return type(self)(conf, retry=self._retry, session=self._session)
+
+    def get_retry_exe_times(self) -> int:
+        """How many retries this client has sent so far (SDK-compatible)."""
+        return self._retry_exe_times
+
+    def inc_retry_exe_times(self) -> None:
+        with self._lock:
+            self._retry_exe_times += 1
+
     # --- session -----------------------------------------------------------------------------
+    def generate_built_in_connection_pool(
+        self, PoolConnections: int, PoolMaxSize: int
+    ) -> requests.Session:
+        """A new ``requests.Session`` with pooled adapters for http and https (as the SDK).
+
+        Retries are the client's (re-signed, with backoff), so the adapters never retry.
+        """
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=PoolConnections, pool_maxsize=PoolMaxSize, max_retries=0
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
     @property
     def _session(self) -> requests.Session:
         if self._injected_session is not None:
@@ -96,38 +171,36 @@ class CoreClient:
         if self._session_obj is None or self._session_pid != os.getpid():
             with self._lock:
                 if self._session_obj is None or self._session_pid != os.getpid():
-                    self._session_obj = self._new_session()
+                    settings = self._settings
+                    self._session_obj = self.generate_built_in_connection_pool(
+                        settings.pool_connections, max(settings.pool_maxsize, 16)
+                    )
                     self._session_pid = os.getpid()
         return self._session_obj
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=self._conf._pool_connections,
-            pool_maxsize=max(self._conf._pool_maxsize, 16),
-            max_retries=0,
-        )
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
-
     # --- request core ------------------------------------------------------------------------
     def _prepare_headers(self, headers: Mapping[str, str], bucket: str | None) -> dict[str, Any]:
-        conf = self._conf
+        settings, conf = self._settings, self._conf
         out: dict[str, Any] = {k: _header_value(v) for k, v in headers.items()}
-        out["User-Agent"] = conf._ua or USER_AGENT
-        if conf._token:
-            out["x-cos-security-token"] = conf._token
-        if conf._ip is not None:  # connect to IP:Port, keep the COS host name
+        out["User-Agent"] = settings.ua or USER_AGENT
+        if settings.ip is not None:  # connect to IP:Port, keep the COS host name
             out["Host"] = conf.get_host(bucket) if bucket is not None else conf.service_host()
-        if not conf._keep_alive:
+        if not settings.keep_alive:
             out["Connection"] = "close"
         return out
 
     def _backoff(self, attempt: int) -> None:
-        conf = self._conf
-        cap = min(conf._retry_backoff_max, conf._retry_backoff * (2 ** (attempt - 1)))
+        settings = self._settings
+        cap = min(settings.retry_backoff_max, settings.retry_backoff * (2 ** (attempt - 1)))
         time.sleep(random.uniform(cap / 2, cap))  # exponential backoff with jitter
+
+    def _should_switch(self, url: str, resp: requests.Response | None) -> bool:
+        """AutoSwitchDomainOnRetry: only for answers that did not come from COS (no request id)."""
+        if not self._settings.auto_switch_domain_on_retry:
+            return False
+        if resp is not None and "x-cos-request-id" in resp.headers:
+            return False
+        return bool(_SWITCHABLE_HOST.match(urlsplit(url).hostname or ""))
 
     def _request(
         self,
@@ -151,38 +224,49 @@ class CoreClient:
             data: bytes, str or a seekable file object (re-seeked before each retry).
             check_body_error: parse a 2xx body for ``<Error>`` (Copy, Complete).
         """
-        conf = self._conf
+        conf, settings = self._conf, self._settings
         if bucket is not None:
-            format_bucket(bucket, conf._appid)
+            format_bucket(bucket, settings.appid)
         params = {k: str(v) for k, v in (params or {}).items()}
         url = conf.uri(bucket, key)
-        full_url = f"{url}?{encode_query(params)}" if params else url
         sent_headers = self._prepare_headers(headers or {}, bucket)
         body = _Rewind(data)
         signer = CosSigner(
-            conf.credentials,
+            settings.credentials,
             key,
-            params if conf._sign_params else {},
-            sign_host=conf._sign_host,
+            params if settings.sign_params else {},
+            sign_host=settings.sign_host,
         )
-        attempts = max(self._retry, 0) + 1
-        for attempt in range(attempts):
+        retries = max(self._retry, 0)
+        for attempt in range(retries + 1):
             if attempt:
                 self._backoff(attempt)
                 body.rewind()
-            last = attempt == attempts - 1 or not body.retryable
+                sent_headers["x-cos-sdk-retry"] = "true"  # as the SDK marks its retries
+                self.inc_retry_exe_times()
+            last = attempt == retries or not body.retryable
+            full_url = f"{url}?{encode_query(params)}" if params else url
             resp = self._send(method, full_url, sent_headers, body.data, signer, stream, long)
             if isinstance(resp, Exception):
                 if last:
                     path = urlsplit(url).path
-                    raise CosClientError(f"{method} {path}: connection failed: {resp}") from resp
+                    message = f"{method} {path}: connection failed: {resp}"
+                    raise CosConnectionError(message) from resp
+                if attempt == retries - 1 and self._should_switch(url, None):
+                    url = switch_domain(url)
+                continue
+            if resp.status_code in _REDIRECTS and not last and self._should_switch(url, resp):
+                resp.close()
+                url = switch_domain(url)
                 continue
             error = self._classify(method, url, resp, check_body_error)
             if error is None:
                 return resp
             resp.close()
-            if last or not _retryable(error):
+            if last or not is_retryable(error):
                 raise error
+            if attempt == retries - 1 and self._should_switch(url, resp):
+                url = switch_domain(url)
         raise CosClientError("unreachable")  # pragma: no cover
 
     def _send(
@@ -196,13 +280,13 @@ class CoreClient:
         long: bool,
     ) -> requests.Response | Exception:
         """One attempt; a retryable transport error is returned, not raised."""
-        conf = self._conf
+        settings = self._settings
         extra: dict[str, Any] = {}
-        if conf._scheme == "https":
-            if conf._verify_ssl is not None:
-                extra["verify"] = conf._verify_ssl
-            if conf._ssl_cert is not None:
-                extra["cert"] = conf._ssl_cert
+        if settings.scheme == "https":
+            if settings.verify_ssl is not None:
+                extra["verify"] = settings.verify_ssl
+            if settings.ssl_cert is not None:
+                extra["cert"] = settings.ssl_cert
         started = time.monotonic()
         path = urlsplit(url).path
         try:
@@ -213,16 +297,16 @@ class CoreClient:
                 data=data,
                 auth=signer,
                 stream=stream,
-                timeout=conf.timeout(long),
-                allow_redirects=conf._allow_redirects,
-                proxies=conf._proxies,
+                timeout=settings.request_timeout(long),
+                allow_redirects=settings.allow_redirects,
+                proxies=dict(settings.proxies) if settings.proxies is not None else None,
                 **extra,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.RequestException as exc:
+            if not is_retryable(exc):  # e.g. an invalid URL or proxy setting: final
+                raise CosClientError(f"{method} {path}: {exc}") from exc
             logger.debug("cos %s %s failed after %.3fs: %s", method, path, _since(started), exc)
             return exc
-        except requests.RequestException as exc:
-            raise CosClientError(f"{method} {path}: {exc}") from exc
         logger.debug(
             "cos %s %s -> %s in %.3fs request_id=%s",
             method,
@@ -252,18 +336,15 @@ def _since(started: float) -> float:
     return time.monotonic() - started
 
 
-def _retryable(error: CosServiceError) -> bool:
-    return error.status_code >= 500 or error.code in RETRYABLE_CODES
-
-
 def _service_error(
     method: str, url: str, resp: requests.Response, fields: dict[str, str] | None
 ) -> CosServiceError:
     h = resp.headers
-    fields = fields or {}
-    code = h.get("x-cos-error-code") or fields.get("Code") or _HEAD_CODES.get(resp.status_code)
+    code = h.get("x-cos-error-code") or (fields or {}).get("Code")
+    code = code or _HEAD_CODES.get(resp.status_code)
     default_message = "The Resource You Head Not Exist" if resp.status_code == 404 else resp.reason
     origin = resp.text if fields else ""
+    fields = fields or {}
     return CosServiceError(
         method,
         origin,
@@ -273,4 +354,5 @@ def _service_error(
         resource=fields.get("Resource") or url,
         request_id=fields.get("RequestId") or h.get("x-cos-request-id"),
         trace_id=fields.get("TraceId") or h.get("x-cos-trace-id"),
+        headers=None if origin else dict(h),
     )

@@ -10,20 +10,30 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-import urllib3
-
 from .crc64 import combine_parts, crc64
-from .errors import CosClientError, CosServiceError
+from .errors import (
+    CosClientError,
+    CosConnectionError,
+    CosCrcMismatchError,
+    CosServiceError,
+    is_retryable,
+)
 from .headers import check_key, check_simplified_key
-from .transfer import MB, Part, Progress, ProgressCallback, header, plan_parts, run_parallel
-from .upload import UploadOps
+from .transfer import (
+    MB,
+    Part,
+    Progress,
+    ProgressCallback,
+    TransferBase,
+    header,
+    plan_parts,
+    run_parallel,
+)
 
 logger = logging.getLogger(__name__)
 
 HEAD_KWARGS = ("VersionId", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5")
 READ_CHUNK = MB
-_TRANSIENT = (CosClientError, OSError, requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 class _Record:
@@ -73,7 +83,7 @@ def _load_record(path: str, identity: Mapping[str, Any]) -> _Record:
     return _Record(path, {**identity, "parts": {}})
 
 
-class DownloadOps(UploadOps):
+class DownloadOps(TransferBase):
     """Managed download."""
 
     def download_file(
@@ -113,7 +123,7 @@ class DownloadOps(UploadOps):
         if size <= PartSize * MB:
             body = self.get_object(Bucket, Key, False, **get_kwargs)["Body"]
             crc = body.get_stream_to_file(DestFilePath, DisableTempDestFilePath)
-            _check_download_crc(remote_crc, crc, DestFilePath, Key)
+            _check_download_crc(remote_crc, crc, DestFilePath, Bucket, Key)
             progress.report(size)
             return
         part_size = PartSize * MB
@@ -134,9 +144,7 @@ class DownloadOps(UploadOps):
         if remote_crc and int(remote_crc) != whole:
             record.remove()
             os.remove(tmp)
-            raise CosClientError(
-                f"CRC64 mismatch downloading {Key}: local {whole}, COS {remote_crc}"
-            )
+            raise CosCrcMismatchError(Bucket, Key, whole, int(remote_crc))
         os.replace(tmp, DestFilePath)
         record.remove()
 
@@ -179,12 +187,14 @@ class DownloadOps(UploadOps):
         for attempt in range(attempts):
             try:
                 return self._fetch_range(bucket, key, fd, part, etag, kwargs)
-            except CosServiceError as exc:
-                if exc.status_code < 500 or attempt == attempts - 1:
+            except Exception as exc:  # e.g. the body stream broke mid-part: fetch it again
+                if not is_retryable(exc):
                     raise
-            except _TRANSIENT as exc:  # body stream broke mid-part: fetch the range again
                 if attempt == attempts - 1:
-                    raise CosClientError(f"download of {key} part {part.number}: {exc}") from exc
+                    if isinstance(exc, CosClientError | CosServiceError):
+                        raise
+                    message = f"download of {key} part {part.number}: {exc}"
+                    raise CosConnectionError(message) from exc
             logger.debug("retrying part %d of %s", part.number, key)
         raise CosClientError("unreachable")  # pragma: no cover
 
@@ -210,7 +220,8 @@ class DownloadOps(UploadOps):
             raise
         body.release()
         if got != part.length:
-            raise CosClientError(f"short read for {key} part {part.number}: {got}/{part.length}")
+            message = f"short read for {key} part {part.number}: {got}/{part.length}"
+            raise CosConnectionError(message)  # the body broke off: worth another try
         return crc
 
 
@@ -236,7 +247,7 @@ def _preallocate(path: str, size: int) -> None:
             fp.truncate(size)
 
 
-def _check_download_crc(remote: str | None, local: int, dest: str, key: str) -> None:
+def _check_download_crc(remote: str | None, local: int, dest: str, bucket: str, key: str) -> None:
     if remote and int(remote) != local:
         os.remove(dest)
-        raise CosClientError(f"CRC64 mismatch downloading {key}: local {local}, COS {remote}")
+        raise CosCrcMismatchError(bucket, key, local, int(remote))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .config import CosSettings, format_bucket, format_endpoint, quote_key_path
 from .errors import CosClientError
 
 MAPLIST = {
@@ -117,3 +118,28 @@ def check_upload_id(upload_id: Any) -> str:
     if not isinstance(upload_id, str) or not upload_id:
         raise CosClientError("UploadId is required not empty")
     return upload_id
+
+
+def copy_source_header(
+    conf_old_domain: bool, conf_internal: bool, source: Mapping[str, Any]
+) -> str:
+    """``x-cos-copy-source``: ``<bucket>.<endpoint>/<encoded key>[?versionId=]``."""
+    if "Bucket" not in source:
+        raise CosClientError("CopySource Need Parameter Bucket")
+    if not source.get("Key"):
+        raise CosClientError("CopySource Need Parameter Key")
+    bucket = format_bucket(source["Bucket"], source.get("Appid"))
+    endpoint = format_endpoint(
+        source.get("Endpoint"), source.get("Region"), conf_old_domain, conf_internal
+    )
+    path = quote_key_path(str(source["Key"])).replace(".%2F", "./")
+    version = source.get("VersionId")
+    suffix = f"?versionId={version}" if version else ""
+    return f"{bucket}.{endpoint}/{path}{suffix}"
+
+
+def copy_source(settings: CosSettings, source: Mapping[str, Any]) -> str:
+    """The copy-source header; a source without Region/Endpoint is in the client's region."""
+    if not source.get("Region") and not source.get("Endpoint"):
+        source = {**source, "Endpoint": settings.endpoint, "Region": settings.region}
+    return copy_source_header(settings.enable_old_domain, settings.enable_internal_domain, source)

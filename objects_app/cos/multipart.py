@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .buckets import BucketOps
+from .core import CoreInterface
 from .errors import CosClientError
-from .headers import check_key, check_part_number, check_upload_id, mapped
-from .objects import _body_length, body_md5, check_body_size
+from .headers import check_key, check_part_number, check_upload_id, copy_source, mapped
+from .payload import check_body_size, merge_body, upload_headers
 from .xml import complete_multipart_xml, listify, unquote_fields, xml_to_dict
 
 
-class MultipartOps(BucketOps):
+class MultipartOps(CoreInterface):
     """Low-level multipart operations, SDK-compatible."""
 
     def create_multipart_upload(self, Bucket: str, Key: str, **kwargs: Any) -> dict[str, Any]:
@@ -38,15 +38,7 @@ class MultipartOps(BucketOps):
         params = _part_params(PartNumber, UploadId)
         check_body_size(Body)
         headers = mapped(kwargs)
-        if EnableMD5:
-            md5 = body_md5(Body)
-            if md5:
-                headers["Content-MD5"] = md5
-        length = _body_length(Body)
-        if length == 0:
-            Body = b""  # requests would send an empty file as chunked, next to Content-Length
-        if length is not None:
-            headers.setdefault("Content-Length", str(length))
+        Body = upload_headers(headers, Body, EnableMD5)
         resp = self._request(
             "PUT", bucket=Bucket, key=Key, params=params, headers=headers, data=Body
         )
@@ -66,7 +58,7 @@ class MultipartOps(BucketOps):
         check_key(Key)
         params = _part_params(PartNumber, UploadId)
         headers = mapped(kwargs)
-        headers["x-cos-copy-source"] = self._copy_source(CopySource)
+        headers["x-cos-copy-source"] = copy_source(self._settings, CopySource)
         headers["x-cos-copy-source-range"] = CopySourceRange
         resp = self._request(
             "PUT",
@@ -77,7 +69,7 @@ class MultipartOps(BucketOps):
             long=True,
             check_body_error=True,
         )
-        return self._merge_body("PUT", resp, Key)
+        return merge_body("PUT", resp, Key)
 
     def list_parts(
         self,
@@ -144,7 +136,7 @@ class MultipartOps(BucketOps):
             long=True,
             check_body_error=True,
         )
-        return self._merge_body("POST", resp, Key)
+        return merge_body("POST", resp, Key)
 
     def abort_multipart_upload(self, Bucket: str, Key: str, UploadId: str, **kwargs: Any) -> None:
         """Abort an upload and delete its parts."""

@@ -1,115 +1,27 @@
-"""Single-object operations: put/get/head/copy/delete, ACLs, restore, listings."""
+"""Single-object operations: put/get/head/delete, copy, restore, ACLs."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from .acl import parse_acl
 from .body import StreamBody
-from .config import SINGLE_UPLOAD_LENGTH, format_bucket, format_endpoint, quote_key_path
-from .core import CoreClient
+from .core import CoreInterface
 from .errors import CosClientError, CosServiceError
 from .headers import (
     MAX_DELETE_KEYS,
     check_key,
     check_simplified_key,
+    copy_source,
     mapped,
     pop_query,
 )
-from .xml import dict_to_xml, listify, unquote_fields, xml_to_dict
-
-ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
-
-
-def content_md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
+from .payload import check_body_size, content_md5, merge_body, upload_headers
+from .xml import dict_to_xml, listify, xml_to_dict
 
 
-def _body_length(body: Any) -> int | None:
-    if isinstance(body, str | bytes | bytearray):
-        return len(body.encode("utf-8") if isinstance(body, str) else body)
-    if hasattr(body, "fileno") and hasattr(body, "tell"):
-        try:
-            return int(os.fstat(body.fileno()).st_size - body.tell())
-        except (OSError, ValueError):
-            return None
-    return None
-
-
-def check_body_size(body: Any) -> None:
-    length = _body_length(body)
-    if length is not None and length > SINGLE_UPLOAD_LENGTH:
-        raise CosClientError(
-            "The object size you upload can not be larger than 5GB in put_object or upload_part"
-        )
-
-
-def body_md5(body: Any) -> str | None:
-    """Content-MD5 of a bytes/str body or a seekable file (position restored)."""
-    if isinstance(body, str):
-        return content_md5(body.encode("utf-8"))
-    if isinstance(body, bytes | bytearray):
-        return content_md5(bytes(body))
-    if hasattr(body, "read") and hasattr(body, "seek"):
-        start = body.tell()
-        digest = hashlib.md5()
-        for chunk in iter(lambda: body.read(1024 * 1024), b""):
-            digest.update(chunk)
-        body.seek(start)
-        return base64.b64encode(digest.digest()).decode()
-    return None
-
-
-def copy_source_header(
-    conf_old_domain: bool, conf_internal: bool, source: Mapping[str, Any]
-) -> str:
-    """``x-cos-copy-source``: ``<bucket>.<endpoint>/<encoded key>[?versionId=]``."""
-    if "Bucket" not in source:
-        raise CosClientError("CopySource Need Parameter Bucket")
-    if not source.get("Key"):
-        raise CosClientError("CopySource Need Parameter Key")
-    bucket = format_bucket(source["Bucket"], source.get("Appid"))
-    endpoint = format_endpoint(
-        source.get("Endpoint"), source.get("Region"), conf_old_domain, conf_internal
-    )
-    path = quote_key_path(str(source["Key"])).replace(".%2F", "./")
-    version = source.get("VersionId")
-    suffix = f"?versionId={version}" if version else ""
-    return f"{bucket}.{endpoint}/{path}{suffix}"
-
-
-def canned_acl(data: dict[str, Any], bucket: bool, acl_header: str | None) -> str:
-    """Derive CannedACL from the grants, exactly as the SDK does."""
-    if not bucket and acl_header == "default":
-        return "default"
-    grants = (data.get("AccessControlList") or {}).get("Grant") or []
-
-    def has(permission: str) -> bool:
-        wanted = {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": permission}
-        return wanted in grants
-
-    if has("READ"):
-        return "public-read-write" if bucket and has("WRITE") else "public-read"
-    return "private"
-
-
-def parse_acl(content: bytes, bucket: bool, acl_header: str | None) -> dict[str, Any]:
-    data = xml_to_dict(content)
-    acl = data.get("AccessControlList")
-    if isinstance(acl, dict):
-        listify(acl, ["Grant"])
-        for grant in acl.get("Grant", []):
-            grantee = grant.get("Grantee") if isinstance(grant, dict) else None
-            if isinstance(grantee, dict) and "type" in grantee:  # xsi:type -> Type (SDK)
-                grantee["Type"] = grantee.pop("type")
-    data["CannedACL"] = canned_acl(data, bucket, acl_header)
-    return data
-
-
-class ObjectOps(CoreClient):
+class ObjectOps(CoreInterface):
     """Object-level operations; results are SDK-shaped dicts."""
 
     def put_object(
@@ -126,15 +38,7 @@ class ObjectOps(CoreClient):
         check_key(Key)
         check_body_size(Body)
         headers = mapped(kwargs)
-        if EnableMD5:
-            md5 = body_md5(Body)
-            if md5:
-                headers["Content-MD5"] = md5
-        length = _body_length(Body)
-        if length == 0:
-            Body = b""  # requests would send an empty file as chunked, next to Content-Length
-        if length is not None and "Content-Length" not in headers:
-            headers["Content-Length"] = str(length)
+        Body = upload_headers(headers, Body, EnableMD5)
         resp = self._request("PUT", bucket=Bucket, key=Key, headers=headers, data=Body)
         return dict(resp.headers)
 
@@ -222,33 +126,12 @@ class ObjectOps(CoreClient):
         if CopyStatus not in ("Copy", "Replaced"):
             raise CosClientError("CopyStatus must be Copy or Replaced")
         headers = mapped(kwargs)
-        headers["x-cos-copy-source"] = self._copy_source(CopySource)
+        headers["x-cos-copy-source"] = copy_source(self._settings, CopySource)
         headers["x-cos-metadata-directive"] = CopyStatus
         resp = self._request(
             "PUT", bucket=Bucket, key=Key, headers=headers, long=True, check_body_error=True
         )
-        return self._merge_body("PUT", resp, Key)
-
-    def _copy_source(self, source: Mapping[str, Any]) -> str:
-        conf = self._conf
-        if not source.get("Region") and not source.get("Endpoint"):
-            source = {**source, "Endpoint": conf._endpoint, "Region": conf._region}
-        return copy_source_header(conf._enable_old_domain, conf._enable_internal_domain, source)
-
-    def _merge_body(self, method: str, resp: Any, key: str) -> dict[str, Any]:
-        body = xml_to_dict(resp.content) if resp.content.strip() else {}
-        if "ETag" not in body:
-            raise CosServiceError(
-                method,
-                resp.text,
-                resp.status_code,
-                code="InvalidResponse",
-                error_message=f"no ETag in the response body for {key}",
-                request_id=resp.headers.get("x-cos-request-id"),
-            )
-        result: dict[str, Any] = dict(resp.headers)
-        result.update(body)
-        return result
+        return merge_body("PUT", resp, Key)
 
     def restore_object(
         self, Bucket: str, Key: str, RestoreRequest: Mapping[str, Any], **kwargs: Any
@@ -283,63 +166,3 @@ class ObjectOps(CoreClient):
         params = {"acl": "", **pop_query(headers)}
         resp = self._request("GET", bucket=Bucket, key=Key, params=params, headers=headers)
         return parse_acl(resp.content, False, resp.headers.get("x-cos-acl"))
-
-    # --- listings ---------------------------------------------------------------------------
-    def list_objects(
-        self,
-        Bucket: str,
-        Prefix: str = "",
-        Delimiter: str = "",
-        Marker: str = "",
-        MaxKeys: int = 1000,
-        EncodingType: str = "",
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """One page of GET Bucket; Contents/CommonPrefixes are lists, keys URL-decoded."""
-        params = {"prefix": Prefix, "delimiter": Delimiter, "marker": Marker}
-        params["max-keys"] = str(MaxKeys)
-        data = self._listing(Bucket, params, EncodingType, kwargs)
-        listify(data, ["Contents", "CommonPrefixes"])
-        if not EncodingType:
-            unquote_fields(
-                data,
-                ["Prefix", "Marker", "NextMarker"],
-                [("Contents", "Key"), ("CommonPrefixes", "Prefix")],
-            )
-        return data
-
-    def _listing(
-        self, bucket: str, params: dict[str, str], encoding: str, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        if encoding and encoding != "url":
-            raise CosClientError("EncodingType must be url")
-        params["encoding-type"] = "url"  # always: odd keys survive XML this way
-        resp = self._request("GET", bucket=bucket, params=params, headers=mapped(kwargs))
-        return xml_to_dict(resp.content)
-
-    def iter_objects(
-        self,
-        Bucket: str,
-        Prefix: str = "",
-        Delimiter: str = "",
-        MaxKeys: int = 1000,
-        Marker: str = "",
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every ``Contents`` entry under ``Prefix``, page after page."""
-        marker = Marker
-        while True:
-            page = self.list_objects(
-                Bucket, Prefix=Prefix, Delimiter=Delimiter, Marker=marker, MaxKeys=MaxKeys
-            )
-            yield from page.get("Contents", [])
-            if page.get("IsTruncated") != "true":
-                return
-            marker = page.get("NextMarker") or _last_key(page)
-            if not marker:
-                return
-
-
-def _last_key(page: Mapping[str, Any]) -> str:
-    candidates = [c["Key"] for c in page.get("Contents", [])]
-    candidates += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
-    return max(candidates) if candidates else ""

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from .auth import PRESIGN_EXPIRE, headers_to_sign, key_to_path, sign
+from .config import Credentials
+from .core import CoreInterface
 from .errors import CosClientError
 from .headers import check_key
-from .multipart import MultipartOps
 
 
-class PresignOps(MultipartOps):
+class PresignOps(CoreInterface):
     """Signing helpers that do not send requests."""
 
     def get_auth(
@@ -25,21 +26,35 @@ class PresignOps(MultipartOps):
         SignHost: bool | None = None,
     ) -> str:
         """The Authorization value for a request (same inputs, same result as the SDK)."""
-        conf = self._conf
-        creds = conf.credentials()
+        settings = self._settings
+        creds = settings.credentials()
         if creds is None:
             raise CosClientError("get_auth needs credentials")
-        url = conf.uri(Bucket, Key or None)
-        sign_host = conf._sign_host if SignHost is None else bool(SignHost)
-        params = {str(k): str(v) for k, v in (Params or {}).items()}
+        return self._auth(creds, Method, Bucket, Key, Expired, Headers, Params, SignHost)
+
+    def _auth(
+        self,
+        creds: Credentials,
+        method: str,
+        bucket: str,
+        key: str,
+        expired: int,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        sign_host: bool | None,
+    ) -> str:
+        settings = self._settings
+        url = self._conf.uri(bucket, key or None)
+        host = settings.sign_host if sign_host is None else bool(sign_host)
+        signed_params = {str(k): str(v) for k, v in (params or {}).items()}
         return sign(
-            secret_id=creds[0],
-            secret_key=creds[1],
-            method=Method,
-            path=key_to_path(Key),
-            params=params if conf._sign_params else {},
-            headers=headers_to_sign(dict(Headers or {}), url, sign_host=sign_host),
-            expire=Expired,
+            secret_id=creds.secret_id,
+            secret_key=creds.secret_key,
+            method=method,
+            path=key_to_path(key),
+            params=signed_params if settings.sign_params else {},
+            headers=headers_to_sign(dict(headers or {}), url, sign_host=host),
+            expire=expired,
         )
 
     def get_presigned_url(
@@ -55,10 +70,12 @@ class PresignOps(MultipartOps):
         """A URL anyone can use until it expires. An STS token is added (and signed) too."""
         check_key(Key)
         params = {str(k): str(v) for k, v in (Params or {}).items()}
-        token = self._conf._token
-        if token and "x-cos-security-token" not in params:
-            params["x-cos-security-token"] = token
-        auth = self.get_auth(Method, Bucket, Key, Expired, Headers, params, SignHost)
+        creds = self._settings.credentials()  # one set for the token and the signature
+        if creds is None:
+            raise CosClientError("get_presigned_url needs credentials")
+        if creds.token and "x-cos-security-token" not in params:
+            params["x-cos-security-token"] = creds.token
+        auth = self._auth(creds, Method, Bucket, Key, Expired, Headers, params, SignHost)
         query = urlencode(dict(item.split("=", 1) for item in auth.split("&")))
         url = self._conf.uri(Bucket, Key) + "?" + query
         if params:

@@ -4,17 +4,100 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from .errors import CosClientError, CosServiceError
+from .core import CoreInterface
+from .errors import CosClientError, CosException, is_retryable
 from .headers import MAX_PART_NUMBER
 
 MB = 1024 * 1024
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], Any]
+
+
+class TransferBase(CoreInterface):
+    """What the managed transfers (upload, download, copy) use: the core, plus these public
+    operations of the other groups (declared for the type checker; ``CosS3Client`` has them,
+    and mypy checks that the declarations match the real ones).
+    """
+
+    if TYPE_CHECKING:
+
+        def put_object(
+            self, Bucket: str, Body: Any, Key: str, EnableMD5: bool = False, **kwargs: Any
+        ) -> dict[str, str]: ...
+
+        def get_object(
+            self, Bucket: str, Key: str, KeySimplifyCheck: bool = True, **kwargs: Any
+        ) -> dict[str, Any]: ...
+
+        def head_object(self, Bucket: str, Key: str, **kwargs: Any) -> dict[str, str]: ...
+
+        def copy_object(
+            self,
+            Bucket: str,
+            Key: str,
+            CopySource: Mapping[str, Any],
+            CopyStatus: str = "Copy",
+            **kwargs: Any,
+        ) -> dict[str, Any]: ...
+
+        def create_multipart_upload(
+            self, Bucket: str, Key: str, **kwargs: Any
+        ) -> dict[str, Any]: ...
+
+        def upload_part(
+            self,
+            Bucket: str,
+            Key: str,
+            Body: Any,
+            PartNumber: int,
+            UploadId: str,
+            EnableMD5: bool = False,
+            **kwargs: Any,
+        ) -> dict[str, str]: ...
+
+        def upload_part_copy(
+            self,
+            Bucket: str,
+            Key: str,
+            PartNumber: int,
+            UploadId: str,
+            CopySource: Mapping[str, Any],
+            CopySourceRange: str = "",
+            **kwargs: Any,
+        ) -> dict[str, Any]: ...
+
+        def complete_multipart_upload(
+            self,
+            Bucket: str,
+            Key: str,
+            UploadId: str,
+            MultipartUpload: Mapping[str, Any],
+            **kwargs: Any,
+        ) -> dict[str, Any]: ...
+
+        def abort_multipart_upload(
+            self, Bucket: str, Key: str, UploadId: str, **kwargs: Any
+        ) -> None: ...
+
+        def iter_multipart_uploads(
+            self, Bucket: str, Prefix: str = "", MaxUploads: int = 1000
+        ) -> Iterator[dict[str, Any]]: ...
+
+        def iter_parts(self, Bucket: str, Key: str, UploadId: str) -> Iterator[dict[str, Any]]: ...
+
+
+class UploadedPart(NamedTuple):
+    """A part already in COS: its number, ETag, CRC-64 (of the bytes sent) and size."""
+
+    number: int
+    etag: str
+    crc64: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -87,10 +170,11 @@ def run_parallel(
         if failures:
             wait(pending)
             exc = failures[0].exception()
-            if isinstance(exc, CosServiceError) and exc.status_code < 500:
-                raise exc
+            if isinstance(exc, CosException) and not is_retryable(exc):
+                raise exc  # final as it is (a 4xx, a CRC mismatch, a bad argument)
             raise CosClientError(
-                f"some {what} fail after max_retry, please retry the transfer: {exc}"
+                f"some {what} fail after max_retry, please retry the transfer: {exc}",
+                retryable=exc is not None and is_retryable(exc),
             ) from exc
         for future in done:
             results[futures[future].number] = future.result()

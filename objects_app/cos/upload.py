@@ -5,15 +5,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .config import format_bucket
 from .crc64 import combine_parts, crc64
-from .errors import CosClientError
+from .errors import CosClientError, CosCrcMismatchError, CosServiceError
 from .headers import check_key
-from .presign import PresignOps
-from .transfer import MB, Part, Progress, ProgressCallback, header, plan_parts, run_parallel
+from .transfer import (
+    MB,
+    Part,
+    Progress,
+    ProgressCallback,
+    TransferBase,
+    UploadedPart,
+    header,
+    plan_parts,
+    run_parallel,
+)
 from .transfer import choose_part_size as _choose
 
 logger = logging.getLogger(__name__)
@@ -21,6 +30,8 @@ logger = logging.getLogger(__name__)
 # Keywords that apply to every part (the rest go to Initiate), as the SDK forwards them.
 PART_KWARGS = ("TrafficLimit", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5")
 COMPLETE_KWARGS = ("Callback", "CallbackVar")
+SSE_C_KWARGS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5")
+CRC_HEADER = "x-cos-hash-crc64ecma"
 DEFAULT_PART_SIZE_MB = 8
 
 PartResult = tuple[str, int]  # (ETag, CRC-64 of the part)
@@ -34,7 +45,7 @@ def _local_etag_matches(data: bytes, etag: str) -> bool:
     return hashlib.md5(data).hexdigest() == value
 
 
-class UploadOps(PresignOps):
+class UploadOps(TransferBase):
     """Managed upload."""
 
     def upload_file(
@@ -68,7 +79,7 @@ class UploadOps(PresignOps):
             CosClientError: a part failed (call again to resume) or the CRC did not match.
         """
         check_key(Key)
-        format_bucket(Bucket, self._conf._appid)
+        format_bucket(Bucket, self._settings.appid)
         size = os.path.getsize(LocalFilePath)
         progress = Progress(size, progress_callback)
         if size <= PartSize * MB:
@@ -95,7 +106,7 @@ class UploadOps(PresignOps):
                 local_crc = crc64(chunk, local_crc)
             fp.seek(0)
             result = self.put_object(bucket, fp, key, EnableMD5=enable_md5, **kwargs)
-        _verify_crc(header(result, "x-cos-hash-crc64ecma"), local_crc, key)
+        _verify_crc(header(result, CRC_HEADER), local_crc, bucket, key)
         progress.report(progress.total)
         return result
 
@@ -131,23 +142,106 @@ class UploadOps(PresignOps):
             rt = self.upload_part(
                 bucket, key, data, part.number, uid, EnableMD5=enable_md5, **part_kwargs
             )
-            _verify_crc(header(rt, "x-cos-hash-crc64ecma"), part_crc, f"{key} part {part.number}")
+            _verify_crc(header(rt, CRC_HEADER), part_crc, bucket, key, part.number)
             progress.report(part.length)
             return str(header(rt, "ETag")), part_crc
 
         missing = [p for p in parts if p.number not in done]
         done.update(run_parallel(send, missing, threads, "upload_part"))
-        listing = [{"PartNumber": p.number, "ETag": done[p.number][0]} for p in parts]
-        complete_kwargs = {k: kwargs[k] for k in COMPLETE_KWARGS if k in kwargs}
-        result = self.complete_multipart_upload(
-            bucket, key, uid, {"Part": listing}, **complete_kwargs
+        uploaded = [UploadedPart(p.number, *done[p.number], p.length) for p in parts]
+        extra = {k: kwargs[k] for k in COMPLETE_KWARGS + SSE_C_KWARGS if k in kwargs}
+        # A Complete whose answer was lost is retried and meets NoSuchUpload: the CRC decides.
+        return self.complete_and_verify(
+            bucket, key, uid, uploaded, AlreadyCompletedOk=True, AllowMissingCrc=True, **extra
         )
-        whole = combine_parts((done[p.number][1], p.length) for p in parts)
-        remote = header(result, "x-cos-hash-crc64ecma")
-        if remote is None:  # Complete reports it only if every part had one; ask HEAD
-            remote = header(self.head_object(bucket, key), "x-cos-hash-crc64ecma")
-        _verify_crc(remote, whole, key)
+
+    def complete_and_verify(
+        self,
+        Bucket: str,
+        Key: str,
+        UploadId: str,
+        Parts: Sequence[UploadedPart],
+        *,
+        AlreadyCompletedOk: bool = False,
+        AllowMissingCrc: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Complete a multipart upload and check the object's CRC-64 against its parts' CRCs.
+
+        The part CRCs (of the bytes sent, in part-number order) are combined into the object's
+        CRC and compared with the one COS reports for the object; when Complete's answer has
+        none (COS gives it only if every part had one), HEAD is asked (for the version that
+        Complete created, in a versioned bucket).
+
+        Args:
+            Parts: every part of the object, in any order (``UploadedPart`` tuples).
+            AlreadyCompletedOk: on NoSuchUpload, look at the object instead: if it exists
+                with the CRC of these parts, an earlier call (whose answer was lost, or a run
+                that died before recording it) completed this upload: return HEAD's headers.
+                If it is missing, the NoSuchUpload error is raised.
+            AllowMissingCrc: accept an object for which COS reports no CRC-64 at all (older
+                servers); by default that is a mismatch.
+            kwargs: Complete's keywords (Callback, CallbackVar); SSE-C keywords are used for
+                HEAD only.
+        Returns:
+            complete_multipart_upload's result, or HEAD's headers when an earlier call
+            completed the upload (``AlreadyCompletedOk``).
+        Raises:
+            CosCrcMismatchError: the CRCs differ; ``completed_here`` says whether this call
+                completed the object (then ``version_id`` names the version it created).
+            CosServiceError: Complete (or HEAD) failed.
+        """
+        check_key(Key)
+        ordered = sorted(Parts, key=lambda p: p.number)
+        if not ordered:
+            raise CosClientError("Invalid Parameter, Part Is Required!")
+        whole = combine_parts((p.crc64, p.size) for p in ordered)
+        head_kwargs = {k: kwargs.pop(k) for k in SSE_C_KWARGS if k in kwargs}
+        listing = [{"PartNumber": p.number, "ETag": p.etag} for p in ordered]
+        try:
+            result = self.complete_multipart_upload(
+                Bucket, Key, UploadId, {"Part": listing}, **kwargs
+            )
+        except CosServiceError as exc:
+            if not AlreadyCompletedOk or exc.code != "NoSuchUpload":
+                raise
+            return self._verify_completed_earlier(Bucket, Key, whole, exc, head_kwargs)
+        version = header(result, "x-cos-version-id")
+        remote = header(result, CRC_HEADER)
+        if not remote:  # Complete reports it only if every part had one; ask HEAD
+            by_version = {"VersionId": version} if version and version != "null" else {}
+            remote = header(self.head_object(Bucket, Key, **by_version, **head_kwargs), CRC_HEADER)
+        if not remote and AllowMissingCrc:
+            return result
+        if not remote or int(remote) != whole:
+            raise CosCrcMismatchError(
+                Bucket, Key, whole, int(remote) if remote else None,
+                completed_here=True, version_id=version,
+            )  # fmt: skip
         return result
+
+    def _verify_completed_earlier(
+        self,
+        bucket: str,
+        key: str,
+        whole: int,
+        no_upload: CosServiceError,
+        head_kwargs: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """NoSuchUpload: the object's CRC says whether an earlier call completed these parts."""
+        try:
+            head = self.head_object(bucket, key, **head_kwargs)
+        except CosServiceError as exc:
+            if exc.status_code == 404:
+                raise no_upload from exc  # aborted (or never there), not completed
+            raise
+        remote = header(head, CRC_HEADER)
+        if not remote:
+            raise no_upload  # nothing proves the object is ours
+        if int(remote) != whole:
+            raise CosCrcMismatchError(bucket, key, whole, int(remote)) from no_upload
+        logger.debug("upload of %s was already completed, with the expected CRC-64", key)
+        return head
 
     def _find_resumable(
         self, bucket: str, key: str, fd: int, parts: list[Part]
@@ -179,8 +273,10 @@ class UploadOps(PresignOps):
         return matched
 
 
-def _verify_crc(remote: str | None, local: int, what: str) -> None:
+def _verify_crc(
+    remote: str | None, local: int, bucket: str, key: str, part_number: int | None = None
+) -> None:
     if remote is None or remote == "":
         return  # older objects/servers may not report a CRC
     if int(remote) != local:
-        raise CosClientError(f"CRC64 mismatch for {what}: local {local}, COS {remote}")
+        raise CosCrcMismatchError(bucket, key, local, int(remote), part_number=part_number)

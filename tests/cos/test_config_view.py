@@ -1,0 +1,86 @@
+"""CosConfig's public, read-only settings view, and the client's flat layout."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from objects_app.cos import CosConfig, CosS3Client
+from objects_app.cos.config import CosSettings, Credentials
+from objects_app.cos.core import CoreInterface, RequestCore
+from objects_app.cos.transfer import TransferBase
+
+COS_DIR = Path(__file__).resolve().parents[2] / "objects_app" / "cos"
+
+
+def test_settings_is_a_typed_frozen_view() -> None:
+    conf = CosConfig(
+        Region="ap-guangzhou", Appid="1250000000", SecretId="id", SecretKey="SECRET",
+        Token="tok", Scheme="http", IP="127.0.0.1", Port=9000, Timeout=7,
+        Proxies={"http": "http://proxy:3128"}, MaxRetries=5,
+    )  # fmt: skip
+    settings = conf.settings
+    assert isinstance(settings, CosSettings)
+    assert (settings.region, settings.appid, settings.scheme) == (
+        "ap-guangzhou",
+        "1250000000",
+        "http",
+    )
+    assert (settings.endpoint, settings.ip, settings.port) == (
+        "cos.ap-guangzhou.myqcloud.com", "127.0.0.1", 9000,
+    )  # fmt: skip
+    assert (settings.timeout, settings.max_retries, settings.request_timeout()) == (7, 5, 7)
+    assert settings.copy_part_threshold_size == 5 * 1024**3
+    assert settings.auto_switch_domain_on_retry is False
+    assert settings.credentials() == Credentials("id", "SECRET", "tok")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.region = "ap-beijing"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        settings.proxies["http"] = "elsewhere"  # type: ignore[index]
+    assert "SECRET" not in repr(settings) and "tok" not in repr(settings)
+
+
+def test_settings_follow_every_change_and_are_reused_otherwise() -> None:
+    conf = CosConfig(Region="ap-guangzhou", SecretId="id", SecretKey="key")
+    first = conf.settings
+    assert conf.settings is first
+    conf.set_ip_port("10.0.0.1", 8080)
+    conf.set_copy_part_threshold_size(1024)
+    conf.set_credential("id2", "key2", "token2")
+    now = conf.settings
+    assert (now.ip, now.port, now.copy_part_threshold_size) == ("10.0.0.1", 8080, 1024)
+    assert now.credentials() == Credentials("id2", "key2", "token2")
+    assert (first.ip, first.copy_part_threshold_size) == (None, 5 * 1024**3)  # a snapshot
+
+
+def test_anonymous_settings_have_no_credentials() -> None:
+    conf = CosConfig(Region="ap-guangzhou", Anonymous=True)
+    assert conf.settings.anonymous and conf.settings.credentials() is None
+
+
+def test_no_module_reads_cosconfig_private_attributes() -> None:
+    """Only config.py may touch CosConfig's private attributes (``conf._x``, ``_conf._x``)."""
+    offenders = []
+    for path in sorted(COS_DIR.parent.rglob("*.py")):
+        if path == COS_DIR / "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Attribute) and node.attr.startswith("_")):
+                continue
+            target = node.value
+            name = getattr(target, "attr", None) or getattr(target, "id", None)
+            if name in ("conf", "_conf", "config") and not node.attr.startswith("__"):
+                offenders.append(f"{path.name}:{node.lineno} {name}.{node.attr}")
+    assert offenders == []
+
+
+def test_operation_groups_sit_side_by_side_on_the_core_interface() -> None:
+    groups = [c for c in CosS3Client.__mro__[1:] if c.__name__.endswith("Ops")]
+    assert len(groups) >= 8
+    for group in groups:
+        assert group.__bases__ in ((CoreInterface,), (TransferBase,)), group
+    assert CosS3Client.__bases__[0] is RequestCore
+    assert TransferBase.__bases__ == (CoreInterface,)
