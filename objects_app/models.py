@@ -50,7 +50,7 @@ class Job(models.Model):
         _("state"), max_length=32, choices=JobState.choices, default=JobState.QUEUED
     )
     # The kind's own step (its declared phases), e.g. "plan" then "delete".
-    phase = models.CharField(_("phase"), max_length=32)
+    phase = models.CharField(_("phase"), max_length=32, default="")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("owner")
     )

@@ -52,7 +52,7 @@ def stale_before() -> Any:
     return timezone.now() - timedelta(seconds=settings.CONSOLE_JOB_STALE_SECONDS)
 
 
-# --- creating jobs --------------------------------------------------------------------------------
+# --- creating jobs ---
 
 
 def job_create(
@@ -118,7 +118,7 @@ def _describe_params(params: JobParams) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.to_json().items() if v not in ("", None, []))
 
 
-# --- a run ------------------------------------------------------------------------------------------
+# --- a run ---
 
 
 @dataclass
@@ -207,9 +207,9 @@ def job_step(job_id: int) -> None:
 def _still_held(run: JobRun) -> bool:
     """After a step raised: hand a job this run still holds back to the queue (True)."""
     return bool(
-        run.mine().filter(state=JobState.RUNNING).update(
-            state=JobState.QUEUED, run_token="", heartbeat_at=timezone.now()
-        )
+        run.mine()
+        .filter(state=JobState.RUNNING)
+        .update(state=JobState.QUEUED, run_token="", heartbeat_at=timezone.now())
     )
 
 
@@ -273,7 +273,7 @@ def _state_by_counts(job: Job) -> str:
     return JobState.PARTIALLY_FAILED
 
 
-# --- ending -----------------------------------------------------------------------------------------
+# --- ending ---
 
 
 def job_finish(job_id: int, *, state: str, **fields: Any) -> bool:

@@ -1,4 +1,5 @@
-"""Why a job failed, in one user-facing message; and the one rule for "try again later"."""
+"""Why a job failed, in one user-facing message. Whether to try again is the COS client's one
+rule, `objects_app.cos.errors.is_retryable` (re-exported here for the task class)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext as _
 
 from objects_app.cos import CosClientError, CosServiceError
+from objects_app.cos.errors import is_retryable
 
 log = logging.getLogger(__name__)
+
+__all__ = ["JobFailure", "RetryLater", "cos_message", "is_retryable", "user_message"]
 
 
 class JobFailure(Exception):
@@ -22,27 +26,6 @@ class JobFailure(Exception):
 
 class RetryLater(Exception):
     """A transient failure (the cause is chained): the task backs off and tries again."""
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """The COS client's rule (connection failures, 5xx, and the transient codes COS puts
-    inside a 200), applied to what a job step raised."""
-    from objects_app.cos import errors
-
-    rule = getattr(errors, "is_retryable", None)
-    if rule is not None:
-        return bool(rule(exc))
-    return _fallback_is_retryable(exc)  # until the client exports its rule
-
-
-def _fallback_is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, CosServiceError):
-        return exc.get_status_code() >= 500 or exc.get_error_code() in {
-            "InternalError",
-            "ServiceUnavailable",
-            "SlowDown",
-        }
-    return isinstance(exc, CosClientError)
 
 
 def cos_message(exc: CosServiceError) -> str:

@@ -64,8 +64,9 @@ def walk(run: JobRun, *, window: int, act: Act) -> StepResult:
         return Stopped()
     while True:
         batch = list(
-            JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING)
-            .order_by("seq")[:window]
+            JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING).order_by("seq")[
+                :window
+            ]
         )
         if not batch:
             return Finished()

@@ -137,6 +137,7 @@ class Action:
     disabled: bool = False
     name: str = ""  # a CSS class the page and tests can find it by
     role: str = "operator"  # the least role that may use it (roles.py)
+    swap: str = "outerHTML"  # where the answer goes: replace the panel, or "afterend" (a new job)
 
 
 @dataclass
@@ -167,6 +168,8 @@ class Kind:
     max_running: ClassVar[int | None] = None
     # A user may have at most this many unfinished jobs of the kind; None: no limit.
     max_live_per_user: ClassVar[int | None] = None
+    # Its end changes what the object browser lists (the listing reloads itself then).
+    changes_objects: ClassVar[bool] = False
     task: ClassVar[Task]
 
     def params(self, job: Job) -> Any:
@@ -206,9 +209,18 @@ class Kind:
         """One line telling the user, on the page they work on, that the job ended."""
         from objects_app.jobs import display
 
-        return _("%(kind)s #%(id)s: %(state)s.") % {
-            "kind": self.label, "id": job.pk, "state": display.state_label(job).lower()
+        subject = self.subject(job)
+        text = _("%(kind)s %(state)s.") % {
+            "kind": self.label,
+            "state": display.state_label(job).lower(),
         }
+        if subject:
+            text = _("%(kind)s of %(subject)s %(state)s.") % {
+                "kind": self.label,
+                "subject": subject,
+                "state": display.state_label(job).lower(),
+            }
+        return text
 
     def on_end(self, job: Job) -> None:
         """Clean up after the job ended (any terminal state); must be safe to repeat."""

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from objects_app.jobs import registry
-from objects_app.jobs.dispatch import enqueue
 from objects_app.jobs.actions import job_expire
+from objects_app.jobs.dispatch import enqueue
 from objects_app.jobs.engine import job_end, job_finish, stale_before
 from objects_app.models import TERMINAL_STATES, ItemOutcome, Job, JobItem, JobState
 

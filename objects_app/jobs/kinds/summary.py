@@ -56,13 +56,14 @@ class PrefixSummary(Kind):
                 Bucket=job.bucket, Prefix=prefix, Marker=marker, MaxKeys=PAGE
             )
             contents = page.get("Contents", [])
-            marker = _next_marker(page, contents)
+            next_marker = _next_marker(page, contents)
             counted = len(contents)
             size = sum(int(o.get("Size") or 0) for o in contents)
             job.done, job.bytes_done = job.done + counted, job.bytes_done + size
-            if not run.beat(done=job.done, bytes_done=job.bytes_done, listing_marker=marker or ""):
+            marker = next_marker or ""
+            if not run.beat(done=job.done, bytes_done=job.bytes_done, listing_marker=marker):
                 return Stopped()  # cancelled, or taken over
-            if not marker:
+            if not next_marker:
                 result = {"objects": job.done, "bytes": job.bytes_done}
                 return Finished(result, fields={"total": job.done, "bytes_total": job.bytes_done})
             if run.sliced():
@@ -98,3 +99,11 @@ def _next_marker(page: dict[str, Any], contents: list[dict[str, Any]]) -> str | 
     if page.get("IsTruncated") != "true":
         return None
     return str(page.get("NextMarker") or (contents[-1]["Key"] if contents else "")) or None
+
+
+def start_prefix_summary(*, user: Any, bucket: str, prefix: str) -> Job:
+    """Queue a job that counts the objects and bytes under a prefix."""
+    return engine.job_create(
+        kind=registry.get(PrefixSummary.name), user=user, bucket=bucket,
+        params=SummaryParams(prefix=prefix),
+    )  # fmt: skip

@@ -101,8 +101,9 @@ def _plan_view(job: Job) -> ProgressView:
         return ProgressView(status=_("Dry run: looking for unfinished uploads…"), lines=[listed],
                             poll_seconds=display.poll_seconds(job))  # fmt: skip
     free, owned = job.plan["free"], int(job.plan.get("owned") or 0)
+    everything = job.plan["all"]
     note = _("Found %(n)s unfinished uploads holding %(size)s.") % {
-        "n": display.number(job.plan["all"]["objects"]), "size": display.size(job.plan["all"]["bytes"])
+        "n": display.number(everything["objects"]), "size": display.size(everything["bytes"])
     }  # fmt: skip
     if owned:
         note += " " + ngettext(
@@ -111,7 +112,8 @@ def _plan_view(job: Job) -> ProgressView:
         ) % {"n": display.number(owned)}  # fmt: skip
     url = reverse("objects:job-confirm", args=[job.pk])
     label = _("Abort %(n)s uploads (frees %(size)s)") % {
-        "n": display.number(free["objects"]), "size": display.size(free["bytes"])
+        "n": display.number(free["objects"]),
+        "size": display.size(free["bytes"]),
     }
     actions = [Action(url, label, (("choice", "free"),), danger=True,
                       disabled=not free["objects"], name="abort-free")]  # fmt: skip

@@ -19,6 +19,11 @@ MAX_SELECTION = 1000
 MAX_DAYS = 36_500
 
 
+def upload_owner(upload_id: str) -> int | None:
+    """The running console upload job using this upload, if any."""
+    return owners([upload_id]).get(upload_id)
+
+
 def multipart_abort(*, user: Any, bucket: str, key: str, upload_id: str, force: bool) -> None:
     """Abort one upload. One a running console upload job uses is refused unless `force`;
     then that job is cancelled with the reason."""
@@ -33,8 +38,10 @@ def multipart_abort(*, user: Any, bucket: str, key: str, upload_id: str, force: 
                  detail=f"upload id {upload_id}"):  # fmt: skip
         if owner is not None:
             actions.job_cancel_by_system(
-                owner, reason=_("Its multipart upload was aborted from the Unfinished uploads "
-                                "page.")  # fmt: skip
+                owner,
+                reason=_(
+                    "Its multipart upload was aborted from the Unfinished uploads page."
+                ),  # fmt: skip
             )
         try:
             get_cos_client().abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)

@@ -41,6 +41,7 @@ class BatchDelete(Kind):
     phases = (Phase("plan", gettext_lazy("Dry run")), Phase("delete", gettext_lazy("Deleting")))
     run_phase = "delete"
     confirm = True
+    changes_objects = True
     task = batch_delete_task
 
     def subject(self, job: Job) -> str:
@@ -90,7 +91,8 @@ def _plan_view(job: Job) -> ProgressView:
 def _found(summary: dict[str, Any]) -> str:
     current = summary.get("current") or {"objects": 0, "bytes": 0}
     text = _("Found %(objects)s (%(size)s).") % {
-        "objects": display.objects(current["objects"]), "size": display.size(current["bytes"])
+        "objects": display.objects(current["objects"]),
+        "size": display.size(current["bytes"]),
     }
     if "all" in summary:
         text += " " + _(
@@ -134,7 +136,8 @@ def _delete_view(job: Job) -> ProgressView:
     if job.is_terminal and job.failed:
         label = ngettext("Retry the %(n)s failed item", "Retry the %(n)s failed items", job.failed)
         url = reverse("objects:job-retry", args=[job.pk])
-        actions.append(Action(url, label % {"n": display.number(job.failed)}, name="job-retry"))
+        actions.append(Action(url, label % {"n": display.number(job.failed)}, name="job-retry",
+                              swap="afterend"))  # fmt: skip
     return ProgressView(
         status=display.state_label(job), percent=display.percent(handled, job.total),
         lines=lines, actions=actions, poll_seconds=display.poll_seconds(job),

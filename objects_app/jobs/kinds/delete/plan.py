@@ -51,7 +51,10 @@ def step_plan(run: JobRun, prefixes: list[str]) -> StepResult:
 def plan_summary(job_id: int, versioned: bool) -> dict[str, Any]:
     from django.db.models import Q
 
-    summary: dict[str, Any] = {"versioned": versioned, CURRENT: items_counts(job_id, Q(group=CURRENT))}
+    summary: dict[str, Any] = {
+        "versioned": versioned,
+        CURRENT: items_counts(job_id, Q(group=CURRENT)),
+    }
     if versioned:
         summary["all"] = items_counts(job_id)  # every version and delete marker
     return summary

@@ -45,8 +45,7 @@ def _delete_batch(run: JobRun, batch: list[JobItem], with_versions: bool) -> dic
     if not allowed:
         return results
     objects = [
-        {"Key": i.key, **({"VersionId": i.ref} if with_versions and i.ref else {})}
-        for i in allowed
+        {"Key": i.key, **({"VersionId": i.ref} if with_versions and i.ref else {})} for i in allowed
     ]
     answer = run.client.delete_objects(
         Bucket=run.job.bucket, Delete={"Quiet": "true", "Object": objects}

@@ -39,7 +39,8 @@ def _refuse_protected(values: Iterable[str], *, exact: bool) -> None:
                 _(
                     "Deletes under the protected prefix %(prefix)r are refused "
                     "(CONSOLE_PROTECTED_PREFIXES). Nothing was deleted."
-                ) % {"prefix": hit},
+                )
+                % {"prefix": hit},
                 status=403,
             )
 

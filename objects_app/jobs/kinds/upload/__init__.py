@@ -45,6 +45,7 @@ class LargeUpload(Kind):
         Phase("transfer", gettext_lazy("Sending parts")),
         Phase("complete", gettext_lazy("Completing")),
     )
+    changes_objects = True
     task = large_upload_task
 
     def subject(self, job: Job) -> str:
@@ -76,7 +77,7 @@ class LargeUpload(Kind):
         finish.cleanup(job, get_cos_client())
 
     def housekeeping(self) -> None:
-        finish.housekeeping(get_cos_client())
+        finish.housekeeping()
 
     def progress(self, job: Job) -> ProgressView:
         params = self.params(job)

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from objects_app.cos import CosClientError, CosS3Client, CosServiceError
 from objects_app.cos.crc64 import combine_parts
-from objects_app.cos.transfer import header
+from objects_app.cos.errors import CosCrcMismatchError
+from objects_app.cos.transfer import UploadedPart, header
 from objects_app.jobs.engine import JobRun, record_outcome
 from objects_app.jobs.kind import Finished, StepResult, Stopped
 from objects_app.jobs.kinds.upload import staging
 from objects_app.jobs.kinds.upload.params import UploadParams
 from objects_app.jobs.kinds.upload.pump import recorded_parts
 from objects_app.models import TERMINAL_STATES, Job, JobState, UploadPart, UploadSession
-from objects_app.services.audit import audit_record
 
 log = logging.getLogger(__name__)
 
@@ -48,35 +47,28 @@ def begin(run: JobRun, params: UploadParams) -> str:
 
 
 def step_complete(run: JobRun, params: UploadParams) -> StepResult:
-    """Complete the multipart upload and check the object's CRC-64 against the staged bytes."""
+    """Complete the multipart upload and check the object's CRC-64 against the staged bytes
+    (the client's complete_and_verify; a run that died after COS completed the upload finds
+    the object there with the right CRC)."""
     job, client = run.job, run.client
     session = UploadSession.objects.get(job_id=job.pk)
-    parts = recorded_parts(job.pk)
-    whole = combine_parts((p.crc64, p.size) for p in parts)
-    listing = [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
-    completed_here = True
+    parts = [UploadedPart(p.number, p.etag, p.crc64, p.size) for p in recorded_parts(job.pk)]
     try:
-        result = client.complete_multipart_upload(
-            Bucket=job.bucket, Key=params.key, UploadId=session.upload_id,
-            MultipartUpload={"Part": listing},
-        )  # fmt: skip
-    except CosServiceError as exc:
-        if exc.get_error_code() != "NoSuchUpload":
-            raise
-        # Completed by an earlier run that died before recording it: the object decides.
-        result, completed_here = client.head_object(Bucket=job.bucket, Key=params.key), False
-    remote = header(result, "x-cos-hash-crc64ecma")
-    if remote is None:  # Complete reports it only if every part had one; ask HEAD
-        remote = header(client.head_object(Bucket=job.bucket, Key=params.key),
-                        "x-cos-hash-crc64ecma")  # fmt: skip
-    UploadSession.objects.filter(job_id=job.pk).update(upload_closed=True)  # completed: nothing left to abort
-    if remote is None or int(remote) != whole:
-        _discard_damaged(run, params, result if completed_here else None)
+        result = client.complete_and_verify(
+            job.bucket, params.key, session.upload_id, parts, AlreadyCompletedOk=True
+        )
+    except CosCrcMismatchError as exc:
+        UploadSession.objects.filter(job_id=job.pk).update(upload_closed=True)
+        if exc.completed_here:  # the damaged object is this run's own: remove exactly it
+            version = {"VersionId": exc.version_id} if exc.version_id not in (None, "null") else {}
+            client.delete_object(Bucket=job.bucket, Key=params.key, **version)
         message = _(
             "The object's CRC-64 (%(remote)s) does not match the file's (%(local)s); it was "
             "removed. Upload the file again."
-        ) % {"remote": remote, "local": whole}
+        ) % {"remote": exc.remote_crc, "local": exc.local_crc}
         return Finished(state=JobState.FAILED, message=message)
+    UploadSession.objects.filter(job_id=job.pk).update(upload_closed=True)
+    whole = combine_parts((p.crc64, p.size) for p in parts)
     summary = {"etag": str(header(result, "ETag") or "").strip('"'), "crc64": str(whole)}
     if run.alive():
         return Finished(summary, fields={"bytes_done": params.size, "done": len(parts)})
@@ -87,15 +79,6 @@ def step_complete(run: JobRun, params: UploadParams) -> StepResult:
                         "complete and was kept."),
     )  # fmt: skip
     return Stopped()
-
-
-def _discard_damaged(run: JobRun, params: UploadParams, completed: dict[str, Any] | None) -> None:
-    """Remove an object this run just completed with the wrong bytes (never anyone else's)."""
-    if completed is None:
-        return
-    version = header(completed, "x-cos-version-id")
-    extra = {"VersionId": version} if version and version != "null" else {}
-    run.client.delete_object(Bucket=run.job.bucket, Key=params.key, **extra)
 
 
 def cleanup(job: Job, client: CosS3Client) -> None:
@@ -119,7 +102,7 @@ def cleanup(job: Job, client: CosS3Client) -> None:
     UploadPart.objects.filter(job_id=job.pk).delete()
 
 
-def housekeeping(client: CosS3Client) -> int:
+def housekeeping() -> int:
     """Expire abandoned uploads; abort what ended uploads left on COS; remove stray staging.
 
     Each upload is handled on its own: one that COS keeps refusing is logged and retried at the
@@ -137,20 +120,20 @@ def housekeeping(client: CosS3Client) -> int:
             record_outcome(job_id)
     ended = Job.objects.filter(kind="upload", state__in=TERMINAL_STATES)
     unaborted = ended.filter(upload__upload_closed=False).exclude(upload__upload_id="")
-    cleaned = sum(_cleanup_quietly(job, client) for job in unaborted[:SWEEP_BATCH])
-    for path, job_id in staging.staging_job_ids():
-        job = Job.objects.filter(pk=job_id).first() if job_id is not None else None
-        if job is None:
+    cleaned = sum(_cleanup_quietly(job) for job in unaborted[:SWEEP_BATCH])
+    for path, owner_id in staging.staging_job_ids():
+        owner = Job.objects.filter(pk=owner_id).first() if owner_id is not None else None
+        if owner is None:
             staging.drop_staging_path(path)
             cleaned += 1
-        elif job.is_terminal:
-            cleaned += _cleanup_quietly(job, client)
+        elif owner.is_terminal:
+            cleaned += _cleanup_quietly(owner)
     return cleaned
 
 
-def _cleanup_quietly(job: Job, client: CosS3Client) -> int:
+def _cleanup_quietly(job: Job) -> int:
     try:
-        cleanup(job, client)
+        cleanup(job, get_cos_client())
     except (CosClientError, CosServiceError) as exc:
         log.warning("sweep: upload %s cleanup failed, retried next sweep: %s", job.pk, exc)
         return 0

@@ -1,4 +1,4 @@
-"""A large upload's typed parameters and COS's limits on them."""
+"""A large upload's typed parameters, and COS's limit on parts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from objects_app.jobs.kind import JobParams
 
-MAX_KEY_BYTES = 850  # COS's limit on an object key, in UTF-8 bytes
 MAX_PARTS = 10_000  # COS's limit on parts per multipart upload
 
 

@@ -20,12 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from objects_app import keys
 from objects_app.cos import CosServiceError
 from objects_app.errors import ObjectsError
 from objects_app.jobs import engine, registry
 from objects_app.jobs.dispatch import enqueue
 from objects_app.jobs.kinds.upload import staging
-from objects_app.jobs.kinds.upload.params import MAX_KEY_BYTES, MAX_PARTS, UploadParams
+from objects_app.jobs.kinds.upload.params import MAX_PARTS, UploadParams
 from objects_app.jobs.pulse import pulse_seconds
 from objects_app.models import TERMINAL_STATES, Job, JobState, UploadPart, UploadSession
 from objects_app.storage import get_cos_client
@@ -35,14 +36,13 @@ ROOM_WAIT_SECONDS = 10.0  # the longest a chunk request waits for the worker to 
 
 
 def validate_key(key: str) -> str:
-    if not key or key.endswith("/") or key.startswith("/"):
-        raise ObjectsError(_("Give the object a name (a key that neither starts nor ends with /)."))
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise ObjectsError(
-            _("The key is longer than COS's limit of %(n)s bytes.") % {"n": MAX_KEY_BYTES}
-        )
-    if any(ord(c) < 32 for c in key):
-        raise ObjectsError(_("The key contains control characters."))
+    """COS's rule for a key the console creates (objects_app.keys), and a file needs a name."""
+    try:
+        keys.check_new_key(key)
+    except keys.NameRuleError as exc:
+        raise ObjectsError(str(exc)) from None
+    if key.endswith("/"):
+        raise ObjectsError(_("Give the object a name: a key ending with / is a folder."))
     return key
 
 
