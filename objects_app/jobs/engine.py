@@ -201,7 +201,7 @@ def job_step(job_id: int) -> None:
             raise  # the task's retry, or its failure handler, takes it from here
         log.info("job %s: error after it was cancelled or taken over: %r", job_id, exc)
         result = Stopped()
-    _apply(run, result)
+    apply_result(run, result)
 
 
 def _still_held(run: JobRun) -> bool:
@@ -221,7 +221,8 @@ def _defer_if_rate_limited(job_id: int, kind: Kind) -> None:
         enqueue(job, countdown=RATE_LIMIT_DELAY)
 
 
-def _apply(run: JobRun, result: StepResult) -> None:
+def apply_result(run: JobRun, result: StepResult) -> None:
+    """Move the job on as the step says, each way a conditional UPDATE on the run's token."""
     mine = run.mine().filter(state=JobState.RUNNING)
     if isinstance(result, Continue):
         if mine.update(state=JobState.QUEUED, run_token="", heartbeat_at=timezone.now()):

@@ -19,6 +19,7 @@ from objects_app.jobs.kinds.upload import staging
 from objects_app.jobs.kinds.upload.params import UploadParams
 from objects_app.jobs.kinds.upload.pump import recorded_parts
 from objects_app.models import TERMINAL_STATES, Job, JobState, UploadPart, UploadSession
+from objects_app.storage import get_cos_client
 
 log = logging.getLogger(__name__)
 
