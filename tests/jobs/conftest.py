@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, RedisProcess, WorkerProcess
-from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of users)
+from tests.console.conftest import alice, bob, paged_bucket  # noqa: F401 (the same cast, bucket)
 
 # Short limits so the sweep rescues a killed worker's job within seconds; the workers also know
 # the tests' probe kind (tests/jobs/probe_kind.py).
