@@ -184,8 +184,9 @@ def bucket_job_notices(user: Any, bucket: str, since: datetime) -> dict[str, Any
     whether any is still going."""
     jobs = job_list_for(user).filter(bucket=bucket)
     finished = list(jobs.filter(state__in=TERMINAL_STATES, finished_at__gt=since)[:5])
-    notices = [(job, registry.get(job.kind).notice(job)) for job in finished]
+    kinds = [registry.get(job.kind) for job in finished]
+    notices = [
+        (job, k.notice(job), k.changes_objects) for job, k in zip(finished, kinds, strict=True)
+    ]
     active = jobs.filter(state__in=ACTIVE_STATES).exists()
-    changed = any(registry.get(job.kind).changes_objects for job in finished)
-    return {"notices": notices, "active": active, "since": since.timestamp(),
-            "objects_changed": changed}  # fmt: skip
+    return {"notices": notices, "active": active, "since": since.timestamp()}

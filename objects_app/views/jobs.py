@@ -118,10 +118,10 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
 @role_required(VIEWER)
 def job_notices(request: HttpRequest, bucket: str) -> HttpResponse:
     since = selectors.parse_since(request.GET.get("since", ""))
+    prefix = require_valid(PrefixForm(request.GET)).cleaned_data["prefix"]
     context = selectors.bucket_job_notices(request.user, bucket, since)
-    response = render(
-        request, "objects_app/_job_toolbar.html#job-notices", {"bucket": bucket, **context}
+    return render(
+        request,
+        "objects_app/_job_toolbar.html#job-notices",
+        {"bucket": bucket, "prefix": prefix, **context},
     )
-    if context["objects_changed"]:
-        response = trigger_client_event(response, "objects-changed")  # the listing reloads
-    return response
