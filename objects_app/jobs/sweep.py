@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from objects_app.jobs import registry
 from objects_app.jobs.actions import job_expire
@@ -80,10 +81,9 @@ def _rescue_allowed(job: Job) -> bool:
     """
     rescues = job.rescues + 1
     if rescues > settings.CONSOLE_JOB_MAX_RESCUES:
-        message = (
-            f"Stopped after {rescues - 1} restarts: each run died before finishing "
-            "(see the worker log)."
-        )
+        message = _(
+            "Stopped after %(n)s restarts: each run died before finishing (see the worker log)."
+        ) % {"n": rescues - 1}
         if job_finish(job.pk, state=JobState.FAILED, error_message=message, run_token=""):
             log.error("sweep: giving up on %s after %d restarts", job, rescues - 1)
             enqueue(job)  # its task sees the failed state and cleans up

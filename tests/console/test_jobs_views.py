@@ -369,3 +369,30 @@ def test_selection_delete_with_a_protected_key_is_refused_whole(client, alice, s
     empty = client.post(url, {}, **HTMX)
     assert empty.status_code == 422 and "Select at least one" in empty.content.decode()
     assert not Job.objects.exists()
+
+
+def test_rate_limits_per_kind_hold_back_runs_and_refuse_a_flood_of_starts(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from objects_app.errors import ObjectsError
+    from objects_app.jobs import registry
+    from objects_app.jobs.kinds.summary import start_prefix_summary
+
+    kind = registry.get("prefix_summary")
+    monkeypatch.setattr(type(kind), "max_running", 1)
+    busy = _job(alice, state=JobState.RUNNING, heartbeat_at=timezone.now(), run_token="busy")
+    waiting = _job(alice, state=JobState.QUEUED)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        engine.job_step(waiting.pk)  # one is running already: wait, and try again later
+    assert Job.objects.get(pk=waiting.pk).state == JobState.QUEUED and len(callbacks) == 1
+    Job.objects.filter(pk=busy.pk).update(state=JobState.SUCCEEDED)
+    assert engine.job_claim(waiting.pk, kind) is not None  # its turn now
+
+    monkeypatch.setattr(type(kind), "max_live_per_user", 2)
+    Job.objects.filter(pk=waiting.pk).update(state=JobState.SUCCEEDED)
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(2):
+            start_prefix_summary(user=alice, bucket="b-1250000000", prefix="x/")
+        with pytest.raises(ObjectsError) as refused:
+            start_prefix_summary(user=alice, bucket="b-1250000000", prefix="x/")
+    assert refused.value.status == 429 and "2 unfinished jobs" in refused.value.message

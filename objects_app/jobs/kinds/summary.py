@@ -43,6 +43,7 @@ class PrefixSummary(Kind):
     label = gettext_lazy("Count objects")
     Params = SummaryParams
     phases = (Phase("count", gettext_lazy("Counting")),)
+    max_live_per_user = 5  # viewers may count: a flood of counts must not fill the queue
     task = prefix_summary_task
 
     def subject(self, job: Job) -> str:

@@ -38,6 +38,8 @@ class AbortUploads(Kind):
     Params = AbortParams
     phases = (Phase("plan", gettext_lazy("Dry run")), Phase("abort", gettext_lazy("Aborting")))
     run_phase = "abort"
+    max_live_per_user = 5
+    max_running = 2  # each runs CONSOLE_ABORT_PARALLEL calls at once: bound the total on COS
     confirm = True
     task = abort_uploads_task
 

@@ -40,6 +40,7 @@ class BatchDelete(Kind):
     Params = DeleteParams
     phases = (Phase("plan", gettext_lazy("Dry run")), Phase("delete", gettext_lazy("Deleting")))
     run_phase = "delete"
+    max_live_per_user = 10
     confirm = True
     changes_objects = True
     task = batch_delete_task
