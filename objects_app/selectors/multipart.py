@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from objects_app.cos import CosServiceError
 from objects_app.jobs import display
@@ -37,6 +40,22 @@ class UnfinishedUpload:
     def selection_value(self) -> str:
         """One checkbox value naming the upload (upload ids hold no '/')."""
         return f"{self.upload_id}/{self.key}"
+
+    @property
+    def query(self) -> str:
+        return urlencode({"key": self.key, "upload_id": self.upload_id})
+
+    @property
+    def initiated_text(self) -> str:
+        return self.initiated.strftime("%Y-%m-%d %H:%M") if self.initiated else ""
+
+    @property
+    def job_url(self) -> str:
+        return reverse("objects:job-detail", args=[self.job_id]) if self.job_id else ""
+
+    @property
+    def job_label(self) -> str:
+        return _("Job #%(n)s") % {"n": self.job_id}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from objects_app.errors import require_valid
 from objects_app.jobs.kinds.upload import receive
 from objects_app.jobs.kinds.upload.params import UploadParams
-from objects_app.models import Job, UploadSession
+from objects_app.models import TERMINAL_STATES, Job
 from objects_app.roles import OPERATOR, role_required
 from objects_app.selectors import jobs as selectors
 
@@ -28,19 +28,22 @@ class UploadStartForm(forms.Form):
 
 
 def _state(job: Job) -> JsonResponse:
+    """Where the upload stands, read fresh in one query (the browser resumes from it)."""
     params = UploadParams.from_json(job.params)
-    received = UploadSession.objects.filter(job=job).values_list("received", flat=True).first()
+    fresh = Job.objects.filter(pk=job.pk).values(
+        "state", "bytes_done", "error_message", "upload__received"
+    )[0]
     return JsonResponse(
         {
             "job_id": job.pk,
-            "state": job.state,
-            "terminal": job.is_terminal,
+            "state": fresh["state"],
+            "terminal": fresh["state"] in TERMINAL_STATES,
             "chunk_size": params.chunk_size,
             "chunks": job.total,
-            "received": received or 0,
+            "received": fresh["upload__received"] or 0,
             "bytes_total": params.size,
-            "bytes_done": job.bytes_done,
-            "error": job.error_message,
+            "bytes_done": fresh["bytes_done"],
+            "error": fresh["error_message"],
             "url": job.get_absolute_url(),
         }
     )

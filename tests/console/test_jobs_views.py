@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,7 +19,7 @@ from tests.jobs.factories import make_job
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def _job(user: User, prefix: str = "", **fields: object) -> Job:
+def _job(user: User, prefix: str = "", **fields: Any) -> Job:
     return make_job(user, params={"prefix": prefix}, **fields)
 
 
@@ -160,7 +161,7 @@ def test_reports_are_kept_by_the_retention_settings_and_plans_expire(alice, sett
     settings.CONSOLE_JOB_REPORT_KEEP_DAYS = 30
     now = timezone.now()
 
-    def delete_job(state: str, finished_hours_ago: float | None, **fields: object) -> Job:
+    def delete_job(state: str, finished_hours_ago: float | None, **fields: Any) -> Job:
         finished = None if finished_hours_ago is None else now - timedelta(hours=finished_hours_ago)
         job = make_job(alice, "delete", state=state, finished_at=finished, **fields)
         JobItem.objects.create(job=job, seq=1, key="ok", outcome=ItemOutcome.DONE)
@@ -204,7 +205,7 @@ def test_batch_delete_needs_the_operator_role(client, bob) -> None:
     assert not Job.objects.exists()
 
 
-def _planned_delete(user: User, **fields: object) -> Job:
+def _planned_delete(user: User, **fields: Any) -> Job:
     values = {
         "state": JobState.AWAITING_CONFIRM, "params": {"prefixes": ["x/"]},
         "plan": {"versioned": False, "current": {"objects": 2, "bytes": 30}},

@@ -16,7 +16,7 @@ from objects_app.jobs.kind import StepResult
 from objects_app.jobs.kinds.abort_uploads.plan import OWNED, owners
 from objects_app.models import ItemOutcome, JobItem
 
-PER_THREAD = 32  # items per thread and window: windows stay short, threads stay busy
+PER_THREAD = 64  # items per thread and window: windows long enough that the commits cost little
 
 
 def step_abort(run: JobRun) -> StepResult:

@@ -127,7 +127,6 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: staging.Re
         )
     _wait_for_room(job.pk)
     _store(job, index, expected, stream)
-    job.refresh_from_db()
     return job
 
 
@@ -156,16 +155,20 @@ def _no_longer() -> ObjectsError:
 @transaction.atomic
 def _count_chunk(job: Job, index: int) -> bool:
     """Advance the received count; the first chunk after a pause (re)queues the worker, and a
-    chunk that finds the worker dead queues a rescue at once instead of waiting for the sweep."""
-    session = UploadSession.objects.select_for_update().get(job=job)
-    live = Job.objects.filter(pk=job.pk).exclude(state__in=TERMINAL_STATES)
-    if session.received != index or not live.exists():
+    chunk that finds the worker dead queues a rescue at once instead of waiting for the sweep.
+
+    The count moves by a conditional UPDATE of the session row, which also locks that row until
+    commit: the worker's hand-back (Pump.still_waiting) locks it too, so a chunk is never left
+    waiting for a worker that just handed the job back.
+    """
+    live = UploadSession.objects.filter(job_id=job.pk, received=index)
+    if not live.exclude(job__state__in=TERMINAL_STATES).update(received=index + 1):
         return False
-    UploadSession.objects.filter(job=job).update(received=index + 1)
     now = timezone.now()
-    if live.filter(state=JobState.AWAITING_INPUT).update(state=JobState.QUEUED, heartbeat_at=now):
+    rows = Job.objects.filter(pk=job.pk)
+    if rows.filter(state=JobState.AWAITING_INPUT).update(state=JobState.QUEUED, heartbeat_at=now):
         enqueue(job)
-    elif live.filter(state=JobState.RUNNING, heartbeat_at__lt=engine.stale_before()).exists():
+    elif rows.filter(state=JobState.RUNNING, heartbeat_at__lt=engine.stale_before()).exists():
         enqueue(job)  # its run died: the new task claims it (the heartbeat is stale)
     return True
 

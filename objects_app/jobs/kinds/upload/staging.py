@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from objects_app.errors import ObjectsError
 
-BLOCK = 8 * 1024 * 1024  # read size from the request body (a chunk is one or a few reads)
+BLOCK = 8 * 1024 * 1024  # read size from the request body
 
 
 class Readable(Protocol):
