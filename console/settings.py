@@ -246,12 +246,14 @@ CONSOLE_JOB_SLICE_SECONDS = env_int("CONSOLE_JOB_SLICE_SECONDS", 60)
 # Modules of job kinds beyond the built-in ones (each registers itself), comma-separated.
 CONSOLE_JOB_KINDS_EXTRA = env_list("CONSOLE_JOB_KINDS_EXTRA")
 # Large uploads: the browser's chunk size, which is also the multipart part size (grown for
-# files that would need more than 10,000 parts), and the parts the worker sends at once.
-CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
+# files that would need more than 10,000 parts), and the parts the worker sends at once. Each
+# chunk is one request with its fixed cost (session, role, job, counting): 16 MiB keeps that
+# small beside the bytes.
+CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 16 * 1024 * 1024)
 CONSOLE_UPLOAD_THREADS = env_int("CONSOLE_UPLOAD_THREADS", 4)
 # A chunk request waits (up to 10 s) while this many chunks are staged and not yet in COS: it
 # bounds staging per upload and keeps staged bytes in the page cache until the worker reads them.
-CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 16)
+CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 8)
 # With no new chunk for this long, the worker hands the upload back; the next chunk requeues it.
 CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.

@@ -41,7 +41,8 @@ def job_get_for(user: Any, job_id: int) -> Job:
 
 def upload_get_for(user: Any, job_id: int) -> Job:
     """Only the uploader may send chunks of an upload (admins included)."""
-    return get_object_or_404(Job, pk=job_id, kind="upload", user=user)
+    return get_object_or_404(Job.objects.select_related("upload"), pk=job_id, kind="upload",
+                             user=user)  # fmt: skip
 
 
 # --- one job's panel ---

@@ -114,7 +114,7 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: staging.Re
             % {"index": index, "expected": expected, "length": length},
             status=400,
         )
-    received = UploadSession.objects.values_list("received", flat=True).get(job=job)
+    received = job.upload.received  # loaded with the job, in this request
     if index < received:
         return job  # already stored (a retry after a lost response)
     if job.is_terminal:
