@@ -272,7 +272,7 @@ def test_error_report_filter_csv_and_retry_of_failed_items(client, alice) -> Non
     client.force_login(alice)
     url = reverse("objects:job-detail", args=[job.pk])
     page = client.get(url).content.decode()
-    assert "=bad &lt;key&gt;" in page and "AccessDenied: no" in page and "ok-1" in page
+    assert "=bad &lt;key&gt;" in page and "AccessDenied</code>: no" in page and "ok-1" in page
     failed_only = client.get(url, {"outcome": "failed"}, HTTP_HX_TARGET="job-report", **HTMX)
     body = failed_only.content.decode()
     assert 'id="job-report"' in body and "<html" not in body
