@@ -2,7 +2,11 @@
 
 Stored form: {"canned": "private" | "public-read" | ... | "default", "grants": [
 {"type": "CanonicalUser", "id": "qcs::cam::uin/1:uin/1", "perm": "READ"} |
-{"type": "Group", "uri": ALL_USERS, "perm": "READ"}]}.
+{"type": "Group", "uri": ALL_USERS, "perm": "READ"}], "exact": bool}.
+
+"exact" marks an ACL given as a grant list (an XML body, or grant headers without x-cos-acl): it
+reads back with exactly those grants, as COS does (the Node SDK's tests put one grant and expect
+one back). A canned ACL reads back as the owner's FULL_CONTROL plus the canned grants.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from coslocal.auth import Identity
 from coslocal.errors import CosError, invalid_argument, malformed_xml
 from coslocal.xmlout import Node, child_text
 
@@ -75,7 +80,9 @@ def from_headers(headers: dict[str, str], *, bucket: bool, default: str) -> dict
     allowed = BUCKET_CANNED if bucket else OBJECT_CANNED
     if canned is not None and canned not in allowed:
         raise invalid_argument(f"Invalid x-cos-acl value: {canned}")
-    return {"canned": canned or default, "grants": grants}
+    if canned is None:  # grants alone replace the ACL: exactly these grants, nothing inherited
+        return {"canned": "private", "grants": grants, "exact": True}
+    return {"canned": canned, "grants": grants}
 
 
 def from_xml(root: Element, *, bucket: bool) -> dict[str, Any]:
@@ -97,7 +104,7 @@ def from_xml(root: Element, *, bucket: bool) -> dict[str, Any]:
             grants.append({"type": "CanonicalUser", "id": _uin_id(gid), "perm": perm})
     if len(grants) > MAX_GRANTS:
         raise CosError(400, "InvalidArgument", "Too many grants (at most 100).")
-    return {"canned": "private", "grants": grants}
+    return {"canned": "private", "grants": grants, "exact": True}
 
 
 def _canned_grants(canned: str) -> list[dict[str, str]]:
@@ -117,11 +124,25 @@ def effective_grants(acl: dict[str, Any]) -> list[dict[str, str]]:
     return _canned_grants(acl.get("canned", "private")) + list(acl.get("grants", []))
 
 
-def allows_anonymous(acl: dict[str, Any], perm: str) -> bool:
+def _grantee_matches(g: dict[str, str], identity: Identity) -> bool:
+    if g["type"] == "Group":
+        return g["uri"] == ALL_USERS or (g["uri"] == AUTH_USERS and not identity.anonymous)
+    # qcs::cam::anyone:anyone is how COS names everyone as a CanonicalUser (the Node SDK reads it)
+    return g["id"] == "qcs::cam::anyone:anyone" or g["id"] == identity.principal
+
+
+def grants(acl: dict[str, Any], identity: Identity, perm: str) -> bool:
+    """Does this ACL grant `perm` (or FULL_CONTROL) to the caller? The owner's implicit
+    FULL_CONTROL is not considered here: the owner never needs an ACL."""
     return any(
-        g["type"] == "Group" and g["uri"] == ALL_USERS and g["perm"] in (perm, "FULL_CONTROL")
+        g["perm"] in (perm, "FULL_CONTROL") and _grantee_matches(g, identity)
         for g in effective_grants(acl)
     )
+
+
+def inherits(acl: dict[str, Any]) -> bool:
+    """An object ACL of "default" defers to its bucket's ACL."""
+    return acl.get("canned", "default") == "default" and not acl.get("exact")
 
 
 def _grantee(g: dict[str, str]) -> Node:
@@ -134,12 +155,14 @@ def _grantee(g: dict[str, str]) -> Node:
 
 
 def render(acl: dict[str, Any], owner_id: str) -> list[Node]:
-    owner = {"type": "CanonicalUser", "id": owner_id, "perm": "FULL_CONTROL"}
-    grants = [owner, *effective_grants(acl)]
+    listed = list(acl.get("grants", []))
+    if not acl.get("exact"):
+        owner = {"type": "CanonicalUser", "id": owner_id, "perm": "FULL_CONTROL"}
+        listed = [owner, *effective_grants(acl)]
     return [
         ("Owner", [("ID", owner_id), ("DisplayName", owner_id)]),
         (
             "AccessControlList",
-            [("Grant", [_grantee(g), ("Permission", g["perm"])]) for g in grants],
+            [("Grant", [_grantee(g), ("Permission", g["perm"])]) for g in listed],
         ),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -21,8 +22,24 @@ _FIELDS = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature
 
 @dataclass(frozen=True)
 class Identity:
+    """Who is calling: anonymous, or the CAM principal qcs::cam::uin/<root_uin>:uin/<uin>."""
+
     anonymous: bool
     secret_id: str | None = None
+    root_uin: str | None = None
+    uin: str | None = None
+
+    @property
+    def principal(self) -> str | None:
+        if self.anonymous:
+            return None
+        return f"qcs::cam::uin/{self.root_uin}:uin/{self.uin}"
+
+    def is_owner(self, config: Config) -> bool:
+        """The bucket owner's root account: every bucket here is its own, ACLs and policies
+        included (the notes are silent on whether a policy can deny a root account its own
+        bucket; coslocal never lets one, so an admin cannot be locked out)."""
+        return not self.anonymous and self.root_uin == self.uin == config.owner_uin
 
 
 ANONYMOUS = Identity(anonymous=True)
@@ -73,25 +90,39 @@ def http_string(req: SignedRequest, fields: dict[str, str], host: str) -> str:
 
 
 def _parse_header(value: str) -> dict[str, str]:
+    """The q-* fields of an authorization string, read strictly as COS does: nothing is
+    stripped, so "q-ak=ID " names another (unknown) SecretId and a padded field name is no
+    field at all (the SDK emits the fields without any spaces, protocol 1.1 step 8)."""
     fields: dict[str, str] = {}
     for part in value.split("&"):
         name, _, val = part.partition("=")
-        fields[name.strip().lower()] = val.strip()
+        fields[name] = val
     return fields
 
 
 def _credential(config: Config, secret_id: str) -> Credential | None:
     if secret_id == config.secret_id:
         return Credential(config.secret_id, config.secret_key)
-    return next((c for c in config.temp_credentials if c.secret_id == secret_id), None)
+    known = (*config.temp_credentials, *config.users)
+    return next((c for c in known if c.secret_id == secret_id), None)
+
+
+def _identity(config: Config, cred: Credential) -> Identity:
+    root = cred.root_uin or config.owner_uin
+    return Identity(anonymous=False, secret_id=cred.secret_id, root_uin=root, uin=cred.uin or root)
+
+
+_KEY_TIME = re.compile(r"^(\d+);(\d+)$")
 
 
 def _check_time(fields: dict[str, str], now: float) -> None:
-    key_time = fields.get("q-key-time") or fields.get("q-sign-time", "")
-    try:
-        start, end = (int(x) for x in key_time.split(";"))
-    except ValueError:
-        raise CosError(403, "AccessDenied", "Invalid q-key-time in the authorization.") from None
+    for name in ("q-sign-time", "q-key-time"):
+        if name in fields and not _KEY_TIME.match(fields[name]):
+            raise CosError(403, "AccessDenied", f"Invalid {name} in the authorization.")
+    m = _KEY_TIME.match(fields.get("q-key-time") or fields.get("q-sign-time", ""))
+    if m is None:
+        raise CosError(403, "AccessDenied", "Invalid q-key-time in the authorization.")
+    start, end = int(m[1]), int(m[2])
     if now > end:
         raise CosError(403, "AccessDenied", "Request has expired")
     if start > now + SKEW_SECONDS:
@@ -115,6 +146,10 @@ def _fields(req: SignedRequest) -> tuple[dict[str, str], str | None] | None:
     if auth and auth.strip():
         return _parse_header(auth), req.headers.get("x-cos-security-token")
     query = dict(req.query)
+    if query.get("sign"):
+        # The whole authorization string in one parameter, as the Node SDK's getAuth() output
+        # is put into URLs (its getObjectUrl and demo: "?sign=" + encodeURIComponent(auth)).
+        return _parse_header(query["sign"]), query.get("x-cos-security-token")
     if "q-signature" in query or "q-sign-algorithm" in query:
         return {k: v for k, v in query.items() if k.startswith("q-")}, query.get(
             "x-cos-security-token"
@@ -146,7 +181,7 @@ def authenticate(req: SignedRequest, config: Config, now: float | None = None) -
         expected = signature(cred.secret_key, key_time, fmt)
         if hmac.compare_digest(expected, fields["q-signature"].lower()):
             _check_token(config, cred, token)
-            return Identity(anonymous=False, secret_id=cred.secret_id)
+            return _identity(config, cred)
     fmt = http_string(req, fields, hosts[0])
     string_to_sign = f"sha1\n{key_time}\n{hashlib.sha1(fmt.encode()).hexdigest()}\n"
     raise CosError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coslocal.handlers import buckets, multipart, objects, service, subresources
+from coslocal.handlers import buckets, multipart, objects, policies, service, subresources
 from coslocal.handlers.context import Context
 from coslocal.http import Request, Response
 
@@ -17,9 +17,12 @@ class Route:
     level: str  # service | bucket | object
     method: str
     handler: Callable[[Context], Response]
-    # never | bucket-read | bucket-write | bucket-acp-read | bucket-acp-write: what the bucket's ACL
-    # must grant AllUsers; object: the handler checks the object's ACL (which may inherit).
-    anonymous: str = "never"
+    # The COS/CAM action names a bucket policy matches this request by (name/cos:<Action>).
+    actions: tuple[str, ...] = ()
+    # What the bucket's ACL must grant a caller other than the owner: READ | WRITE | READ_ACP |
+    # WRITE_ACP; None: only a policy can allow it; "object": the handler checks the object's
+    # ACL (which may inherit the bucket's); "handler": the handler checks everything itself.
+    acl: str | None = None
     requires: tuple[str, ...] = field(default=())
     header: str | None = None  # route applies only when this request header is present
 
@@ -29,40 +32,80 @@ class Route:
         return all(req.has(q) for q in self.requires)
 
 
-R = Route
+def R(  # noqa: N802 - a table constructor, read as a row
+    level: str,
+    method: str,
+    handler: Callable[[Context], Response],
+    action: str | tuple[str, ...],
+    acl: str | None = None,
+    requires: tuple[str, ...] = (),
+    header: str | None = None,
+) -> Route:
+    actions = (action,) if isinstance(action, str) else action
+    return Route(level, method, handler, actions, acl, requires, header)
+
+
+COPY_SOURCE = "x-cos-copy-source"
 ROUTES: tuple[Route, ...] = (
-    R("service", "GET", service.list_buckets),
-    R("bucket", "PUT", buckets.put_versioning, requires=("versioning",)),
-    R("bucket", "PUT", subresources.put_bucket_acl, "bucket-acp-write", requires=("acl",)),
-    R("bucket", "PUT", buckets.create_bucket),
-    R("bucket", "HEAD", buckets.head_bucket, "bucket-read"),
-    R("bucket", "DELETE", buckets.delete_bucket),
-    R("bucket", "GET", buckets.get_versioning, requires=("versioning",)),
-    R("bucket", "GET", subresources.get_bucket_acl, "bucket-acp-read", requires=("acl",)),
-    R("bucket", "GET", buckets.get_location, requires=("location",)),
-    R("bucket", "GET", buckets.list_versions, "bucket-read", requires=("versions",)),
-    R("bucket", "GET", multipart.list_uploads, "bucket-read", requires=("uploads",)),
-    R("bucket", "GET", buckets.list_objects, "bucket-read"),
-    R("bucket", "POST", objects.delete_multiple, "bucket-write", requires=("delete",)),
-    R("object", "GET", subresources.get_object_acl, "object", requires=("acl",)),
-    R("object", "GET", multipart.list_parts, "bucket-read", requires=("uploadId",)),
-    R("object", "GET", objects.get_object, "object"),
-    R("object", "HEAD", objects.head_object, "object"),
-    R("object", "PUT", subresources.put_object_acl, "object", requires=("acl",)),
+    R("service", "GET", service.list_buckets, "GetService", "handler"),
+    R("bucket", "PUT", buckets.put_versioning, "PutBucketVersioning", requires=("versioning",)),
+    R("bucket", "PUT", subresources.put_bucket_acl, "PutBucketACL", "WRITE_ACP", ("acl",)),
+    R("bucket", "PUT", policies.put_bucket_policy, "PutBucketPolicy", requires=("policy",)),
+    R("bucket", "PUT", buckets.create_bucket, "PutBucket", "handler"),
+    R("bucket", "HEAD", buckets.head_bucket, "HeadBucket", "READ"),
+    R("bucket", "DELETE", policies.delete_bucket_policy, "DeleteBucketPolicy", None, ("policy",)),
+    R("bucket", "DELETE", buckets.delete_bucket, "DeleteBucket"),
+    R("bucket", "GET", buckets.get_versioning, "GetBucketVersioning", requires=("versioning",)),
+    R("bucket", "GET", subresources.get_bucket_acl, "GetBucketACL", "READ_ACP", ("acl",)),
+    R("bucket", "GET", policies.get_bucket_policy, "GetBucketPolicy", requires=("policy",)),
+    R("bucket", "GET", buckets.get_location, "GetBucketLocation", requires=("location",)),
+    R("bucket", "GET", buckets.list_versions, "GetBucketObjectVersions", "READ", ("versions",)),
+    R("bucket", "GET", multipart.list_uploads, "ListMultipartUploads", "READ", ("uploads",)),
+    R("bucket", "GET", buckets.list_objects, "GetBucket", "READ"),
+    # per key: each key is judged as a DeleteObject (refusals come back as <Error> entries)
+    R("bucket", "POST", objects.delete_multiple, "DeleteMultipleObjects", "handler", ("delete",)),
+    R("object", "GET", subresources.get_object_acl, "GetObjectACL", "object", ("acl",)),
+    R("object", "GET", multipart.list_parts, "ListParts", "READ", ("uploadId",)),
+    R("object", "GET", objects.get_object, "GetObject", "object"),
+    R("object", "HEAD", objects.head_object, "HeadObject", "object"),
+    R("object", "PUT", subresources.put_object_acl, "PutObjectACL", "object", ("acl",)),
     R(
         "object",
         "PUT",
         multipart.upload_part_copy,
-        "bucket-write",
-        requires=("partNumber", "uploadId"),
-        header="x-cos-copy-source",
+        "UploadPartCopy",
+        "WRITE",
+        ("partNumber", "uploadId"),
+        COPY_SOURCE,
     ),
-    R("object", "PUT", multipart.upload_part, "bucket-write", requires=("partNumber", "uploadId")),
-    R("object", "PUT", objects.copy_object, "bucket-write", header="x-cos-copy-source"),
-    R("object", "PUT", objects.put_object, "bucket-write"),
-    R("object", "DELETE", multipart.abort_upload, "bucket-write", requires=("uploadId",)),
-    R("object", "DELETE", objects.delete_object, "bucket-write"),
-    R("object", "POST", multipart.initiate_upload, "bucket-write", requires=("uploads",)),
-    R("object", "POST", multipart.complete_upload, "bucket-write", requires=("uploadId",)),
-    R("object", "POST", subresources.restore_object, requires=("restore",)),
+    R("object", "PUT", multipart.upload_part, "UploadPart", "WRITE", ("partNumber", "uploadId")),
+    R(
+        "object",
+        "PUT",
+        objects.copy_object,
+        ("PutObject", "PutObjectCopy"),
+        "WRITE",
+        (),
+        COPY_SOURCE,
+    ),
+    R("object", "PUT", objects.put_object, "PutObject", "WRITE"),
+    R("object", "DELETE", multipart.abort_upload, "AbortMultipartUpload", "WRITE", ("uploadId",)),
+    R("object", "DELETE", objects.delete_object, "DeleteObject", "WRITE"),
+    R(
+        "object",
+        "POST",
+        multipart.initiate_upload,
+        "InitiateMultipartUpload",
+        "WRITE",
+        ("uploads",),
+    ),
+    R(
+        "object",
+        "POST",
+        multipart.complete_upload,
+        "CompleteMultipartUpload",
+        "WRITE",
+        ("uploadId",),
+    ),
+    R("object", "POST", subresources.restore_object, "PostObjectRestore", requires=("restore",)),
 )

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from coslocal import acl, listing
-from coslocal.errors import CosError, invalid_argument, malformed_xml
+from coslocal.errors import CosError, access_denied, invalid_argument, malformed_xml
 from coslocal.handlers.context import Context
 from coslocal.http import Response, empty_response, xml_response
 from coslocal.restore import listing_restore_status
@@ -23,6 +23,8 @@ def iso_millis(ts: float) -> str:
 
 
 def create_bucket(ctx: Context) -> Response:
+    if not ctx.is_owner:  # every bucket here belongs to the owner's account
+        raise access_denied()
     name = ctx.bucket
     base, _, appid = name.rpartition("-")
     if appid != ctx.config.appid:

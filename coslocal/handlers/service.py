@@ -6,7 +6,7 @@ import operator
 import time
 from collections.abc import Callable
 
-from coslocal.errors import CosError
+from coslocal.errors import CosError, access_denied
 from coslocal.handlers.context import Context
 from coslocal.http import Response, xml_response
 from coslocal.store import Bucket
@@ -44,8 +44,13 @@ def _matches(ctx: Context) -> Callable[[Bucket], bool]:
             400, "InvalidArgument", "create-time needs a unix time and range=lt|gt|lte|gte."
         )
 
+    # cos.<region>.myqcloud.com lists that region's buckets only (protocol 3.1)
+    host_region = ctx.req.host_region
+
     def keep(bucket: Bucket) -> bool:
         if region and region != ctx.config.region:
+            return False
+        if host_region and host_region != ctx.config.region:
             return False
         if "tagkey" in query:
             return False  # coslocal keeps no bucket tags, so no bucket carries the tag asked for
@@ -57,10 +62,18 @@ def _matches(ctx: Context) -> Callable[[Bucket], bool]:
 
 
 def list_buckets(ctx: Context) -> Response:
+    if ctx.identity.anonymous or (
+        not ctx.is_owner and ctx.identity.root_uin == ctx.config.owner_uin
+    ):
+        # Anonymous callers, and the owner's sub-accounts (which would need a CAM policy;
+        # coslocal has none), are refused, as COS does without CAM permission.
+        raise access_denied()
     marker = ctx.req.query.get("marker", "")
     max_keys = min(_int_param(ctx, "max-keys", MAX_KEYS), MAX_KEYS)
     keep = _matches(ctx)
-    found = [b for b in ctx.store.list_buckets() if b.name > marker and keep(b)]
+    # Another root account owns no bucket here: it sees an empty list.
+    mine = ctx.store.list_buckets() if ctx.is_owner else []
+    found = [b for b in mine if b.name > marker and keep(b)]
     page, truncated = found[:max_keys], len(found) > max_keys
     buckets: list[Node] = [
         (

@@ -39,24 +39,24 @@ def get_bucket_acl(ctx: Context) -> Response:
     return xml_response(body)
 
 
-def _acl_target(ctx: Context, perm: str) -> ObjectVersion:
+def _acl_target(ctx: Context, action: str, perm: str) -> ObjectVersion:
     obj = ctx.store.get_object(ctx.bucket, ctx.key, version_param(ctx))
-    ctx.require_object_permission(obj, perm)
+    ctx.authorize_object(obj, (action,), perm)
     return obj
 
 
 def put_object_acl(ctx: Context) -> Response:
-    obj = _acl_target(ctx, "WRITE_ACP")
+    obj = _acl_target(ctx, "PutObjectACL", "WRITE_ACP")
     policy = _acl_from_request(ctx, bucket=False)
     ctx.store.set_object_acl(obj, policy)
     return empty_response()
 
 
 def get_object_acl(ctx: Context) -> Response:
-    obj = _acl_target(ctx, "READ_ACP")
+    obj = _acl_target(ctx, "GetObjectACL", "READ_ACP")
     body = document("AccessControlPolicy", acl.render(obj.acl, ctx.config.owner_id))
     resp = xml_response(body)
-    if obj.acl.get("canned", "default") == "default":
+    if acl.inherits(obj.acl):
         resp.header("x-cos-acl", "default")
     return resp
 

@@ -59,3 +59,9 @@ class BucketOps:
         with self.db.write() as conn:
             self.get_bucket(name, conn)
             conn.execute("UPDATE buckets SET acl=? WHERE name=?", (json.dumps(acl), name))
+
+    def set_bucket_policy(self, name: str, policy: str | None) -> None:
+        """Store (or with None, delete) the bucket policy document."""
+        with self.db.write() as conn:
+            self.get_bucket(name, conn)
+            conn.execute("UPDATE buckets SET policy=? WHERE name=?", (policy, name))

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
     created REAL NOT NULL,
     versioning TEXT NOT NULL DEFAULT '',
-    acl TEXT NOT NULL
+    acl TEXT NOT NULL,
+    policy TEXT
 );
 -- Every object version, delete markers included. blobs is a JSON list of [blob_id, size]
 -- segments (a completed multipart object keeps its part files; nothing is concatenated).
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS versions (
     headers TEXT NOT NULL DEFAULT '{}',
     storage_class TEXT NOT NULL DEFAULT 'STANDARD',
     acl TEXT NOT NULL DEFAULT '{}',
-    restore TEXT
+    restore TEXT,
+    sse TEXT
 );
 CREATE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, id DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_version ON versions (bucket, key, version_id);
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     initiated REAL NOT NULL,
     headers TEXT NOT NULL,
     storage_class TEXT NOT NULL,
-    acl TEXT NOT NULL
+    acl TEXT NOT NULL,
+    sse TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
@@ -62,12 +65,28 @@ CREATE TABLE IF NOT EXISTS parts (
 """
 
 
+# Columns added after the first release: data directories made before them get them on open.
+LATER_COLUMNS = (
+    ("buckets", "policy", "TEXT"),
+    ("versions", "sse", "TEXT"),  # server-side encryption: JSON, see coslocal/sse.py
+    ("uploads", "sse", "TEXT"),
+)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for table, column, decl in LATER_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         conn = self.connection()
         conn.executescript(SCHEMA)
+        _migrate(conn)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -1,14 +1,15 @@
-"""Service and bucket operations: list/create/delete/head buckets, ACL, versioning, location."""
+"""Service and bucket operations: list/create/delete/head, ACL, policy, versioning, location."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from .acl import parse_acl
 from .core import CoreInterface
 from .errors import CosClientError, CosServiceError
-from .headers import mapped
+from .headers import EMPTY, mapped
 from .payload import content_md5
 from .xml import dict_to_xml, listify, xml_to_dict
 
@@ -86,7 +87,7 @@ class BucketOps(CoreInterface):
         return True
 
     def put_bucket_acl(
-        self, Bucket: str, AccessControlPolicy: Mapping[str, Any] | None = None, **kwargs: Any
+        self, Bucket: str, AccessControlPolicy: Mapping[str, Any] | None = EMPTY, **kwargs: Any
     ) -> None:
         """Set the bucket ACL with headers (ACL=, GrantRead=...) or an AccessControlPolicy."""
         body = (
@@ -98,6 +99,38 @@ class BucketOps(CoreInterface):
         """The bucket ACL with ``CannedACL`` (private/public-read/public-read-write)."""
         resp = self._request("GET", bucket=Bucket, params={"acl": ""}, headers=mapped(kwargs))
         return parse_acl(resp.content, True, None)
+
+    def put_bucket_policy(
+        self, Bucket: str, Policy: str | Mapping[str, Any], **kwargs: Any
+    ) -> None:
+        """Set the bucket policy from a JSON string or a dict (sent as JSON, as the SDK)."""
+        if isinstance(Policy, str):
+            body = Policy
+        elif isinstance(Policy, Mapping):
+            body = json.dumps(dict(Policy))
+        else:
+            raise CosClientError("Policy must be a json format string or json format dict")
+        headers = mapped(kwargs)
+        headers["Content-Type"] = "application/json"
+        self._request(
+            "PUT", bucket=Bucket, params={"policy": ""}, headers=headers, data=body.encode()
+        )
+
+    def get_bucket_policy(self, Bucket: str, **kwargs: Any) -> dict[str, str]:
+        """``{'Policy': <JSON text>}``, re-serialised as the SDK does (``json.dumps``).
+
+        A bucket without a policy raises ``CosServiceError`` (404 NoSuchBucketPolicy).
+        """
+        resp = self._request("GET", bucket=Bucket, params={"policy": ""}, headers=mapped(kwargs))
+        try:
+            policy = json.loads(resp.content)
+        except ValueError as exc:
+            raise CosClientError(f"invalid JSON in the bucket policy of {Bucket}") from exc
+        return {"Policy": json.dumps(policy)}
+
+    def delete_bucket_policy(self, Bucket: str, **kwargs: Any) -> None:
+        """Remove the bucket policy."""
+        self._request("DELETE", bucket=Bucket, params={"policy": ""}, headers=mapped(kwargs))
 
     def put_bucket_versioning(self, Bucket: str, Status: str, **kwargs: Any) -> None:
         """Enable or suspend versioning (``Status='Enabled'|'Suspended'``)."""

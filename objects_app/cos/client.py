@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .buckets import BucketOps
+from .buffer_upload import BufferUploadOps
 from .copy import CopyOps
 from .core import RequestCore
 from .download import DownloadOps
@@ -21,6 +22,7 @@ class CosS3Client(
     MultipartOps,
     PresignOps,
     UploadOps,
+    BufferUploadOps,
     DownloadOps,
     CopyOps,
 ):

@@ -110,6 +110,7 @@ class CosSettings:
     appid: str | None
     scheme: str
     endpoint: str | None  # None when a custom Domain is used
+    endpoint_ci: str | None
     domain: str | None
     service_domain: str | None
     enable_old_domain: bool
@@ -168,6 +169,10 @@ class CosConfig:
         CredentialInstance: CredentialSource | None = None,
         Scheme: str | None = None,
         Timeout: float | None = None,
+        Access_id: str | None = None,
+        Access_key: str | None = None,
+        Secret_id: str | None = None,
+        Secret_key: str | None = None,
         Endpoint: str | None = None,
         IP: str | None = None,
         Port: int | str | None = None,
@@ -181,9 +186,11 @@ class CosConfig:
         PoolMaxSize: int = 10,
         AllowRedirects: bool = False,
         SignHost: bool = True,
-        SignParams: bool = True,
+        EndpointCi: str | None = None,
+        EndpointPic: str | None = None,
         EnableOldDomain: bool = True,
         EnableInternalDomain: bool = True,
+        SignParams: bool = True,
         AutoSwitchDomainOnRetry: bool = False,
         VerifySSL: bool | str | None = None,
         SSLCert: str | tuple[str, str] | None = None,
@@ -214,6 +221,9 @@ class CosConfig:
             if Domain is not None
             else format_endpoint(Endpoint, Region, EnableOldDomain, EnableInternalDomain)
         )
+        # CI (data processing) hosts; like the SDK: no custom domain, always myqcloud.com.
+        self._endpoint_ci = _ci_endpoint(EndpointCi, Region, "ci.")
+        self._endpoint_pic = _ci_endpoint(EndpointCi, Region, "pic.")
         self._ip = IP
         self._port = Port
         self._anonymous = bool(Anonymous)
@@ -235,8 +245,11 @@ class CosConfig:
         self._secret_id: str | None = None
         self._secret_key: str | None = None
         self._credential_inst: CredentialSource | None = None
-        if SecretId and SecretKey:
-            self.set_credential(SecretId, SecretKey, Token)
+        # (SecretId, SecretKey), or the SDK's older spellings (Secret_id, Access_id ...).
+        pairs = ((SecretId, SecretKey), (Secret_id, Secret_key), (Access_id, Access_key))
+        secret = next(((i, k) for i, k in pairs if i and k), None)
+        if secret is not None:
+            self.set_credential(secret[0], secret[1], Token)
         elif CredentialInstance is not None and _is_credential_source(CredentialInstance):
             self._credential_inst = CredentialInstance
         elif not self._anonymous:
@@ -264,7 +277,8 @@ class CosConfig:
         proxies = MappingProxyType(dict(self._proxies)) if self._proxies is not None else None
         return CosSettings(
             region=self._region, appid=self._appid, scheme=self._scheme,
-            endpoint=self._endpoint, domain=self._domain, service_domain=self._service_domain,
+            endpoint=self._endpoint, endpoint_ci=self._endpoint_ci,
+            domain=self._domain, service_domain=self._service_domain,
             enable_old_domain=self._enable_old_domain,
             enable_internal_domain=self._enable_internal_domain,
             auto_switch_domain_on_retry=self._auto_switch_domain_on_retry,
@@ -282,10 +296,14 @@ class CosConfig:
 
     def set_credential(self, SecretId: str, SecretKey: str, Token: str | None = None) -> None:
         """Replace the credentials (e.g. after refreshing an STS token)."""
-        for value in (SecretId, SecretKey):
-            if value != value.strip():
-                raise CosClientError("secret_id/secret_key must not start or end with spaces")
-        self._secret_id, self._secret_key, self._token = SecretId, SecretKey, Token
+        secret_id, secret_key = map(self.convert_secret_value, (SecretId, SecretKey))
+        self._secret_id, self._secret_key, self._token = secret_id, secret_key, Token
+
+    def convert_secret_value(self, value: str) -> str:
+        """A secret as given; one with leading or trailing spaces is refused (as the SDK)."""
+        if value != value.strip():
+            raise CosClientError("secret_id/secret_key must not start or end with spaces")
+        return value
 
     def set_ip_port(self, IP: str, Port: int | str | None = None) -> None:
         """Connect to ``IP:Port`` while the Host header keeps the bucket's COS domain."""
@@ -311,17 +329,18 @@ class CosConfig:
         secret_id, secret_key, token = source.secret_id, source.secret_key, source.token
         if not secret_id or not secret_key:
             raise CosClientError("CredentialInstance has no secret_id/secret_key")
-        if secret_id != secret_id.strip() or secret_key != secret_key.strip():
-            raise CosClientError("secret_id/secret_key must not start or end with spaces")
+        secret_id, secret_key = map(self.convert_secret_value, (secret_id, secret_key))
         return Credentials(secret_id, secret_key, token or self._token)
 
-    def get_host(self, Bucket: str | None = None) -> str:
+    def get_host(self, Bucket: str | None = None, Appid: str | None = None) -> str:
         """Host name of a bucket (``<bucket>.<endpoint>``), or the custom Domain."""
         if self._domain is not None:
             return self._domain
-        if Bucket is None:
-            return str(self._endpoint)
-        return f"{format_bucket(Bucket, self._appid)}.{self._endpoint}"
+        if Bucket is not None:
+            return f"{format_bucket(Bucket, self._appid)}.{self._endpoint}"
+        if Appid is not None:
+            return f"{Appid}.{self._endpoint}"
+        return str(self._endpoint)
 
     def service_host(self) -> str:
         if self._service_domain:
@@ -336,15 +355,39 @@ class CosConfig:
             return host
         return f"{self._ip}:{self._port}" if self._port is not None else self._ip
 
-    def uri(self, bucket: str | None = None, path: str | None = None) -> str:
-        """Request URL (no query) for a bucket and optional key."""
-        host = self.get_host(bucket) if bucket is not None else self.service_host()
+    def uri(
+        self,
+        bucket: str | None = None,
+        path: str | None = None,
+        endpoint: str | None = None,
+        domain: str | None = None,
+        useAppid: bool = False,
+    ) -> str:
+        """Request URL (no query) for a bucket and optional key.
+
+        ``endpoint``/``domain`` override the configured ones (the SDK's signature); with
+        neither a bucket nor ``useAppid``, the host is the service host.
+        """
+        host = self._uri_host(bucket, endpoint, domain, useAppid)
         base = f"{self._scheme}://{self._netloc(host)}/"
         if path is None:
             return base
         if not path:
             raise CosClientError("Key is required not empty")
         return base + quote_key_path(path)
+
+    def _uri_host(
+        self, bucket: str | None, endpoint: str | None, domain: str | None, use_appid: bool
+    ) -> str:
+        domain = domain if domain is not None else self._domain
+        if domain is not None:
+            return domain
+        endpoint = endpoint or self._endpoint
+        if bucket is not None:
+            return f"{format_bucket(bucket, self._appid)}.{endpoint}"
+        if use_appid:
+            return f"{self._appid}.{endpoint}"
+        return self.service_host()
 
     def timeout(self, long: bool = False) -> float | tuple[float, float]:
         return self.settings.request_timeout(long)
@@ -355,6 +398,16 @@ def with_endpoint(conf: CosConfig, endpoint: str) -> CosConfig:
     other = copy.copy(conf)
     other._endpoint = endpoint
     return other
+
+
+def _ci_endpoint(endpoint: str | None, region: str | None, module: str) -> str | None:
+    if endpoint:
+        return endpoint
+    if not region:
+        return None
+    if module in region or region in _OLD_REGIONS:
+        return f"{region}.myqcloud.com"
+    return f"{module}{_REGION_ALIASES.get(region, region)}.myqcloud.com"
 
 
 def _is_credential_source(value: Any) -> bool:

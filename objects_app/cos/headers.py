@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .config import CosSettings, format_bucket, format_endpoint, quote_key_path
@@ -58,6 +59,7 @@ MAPLIST = {
     "CallbackVar": "x-cos-callback-var",
 }
 
+EMPTY: Mapping[str, Any] = MappingProxyType({})  # the SDK's ``={}`` defaults, immutable
 MAX_PART_NUMBER = 10000
 MAX_DELETE_KEYS = 1000
 

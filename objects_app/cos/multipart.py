@@ -7,7 +7,7 @@ from typing import Any
 
 from .core import CoreInterface
 from .errors import CosClientError
-from .headers import check_key, check_part_number, check_upload_id, copy_source, mapped
+from .headers import EMPTY, check_key, check_part_number, check_upload_id, copy_source, mapped
 from .payload import check_body_size, merge_body, upload_headers
 from .xml import complete_multipart_xml, listify, unquote_fields, xml_to_dict
 
@@ -114,7 +114,7 @@ class MultipartOps(CoreInterface):
         Bucket: str,
         Key: str,
         UploadId: str,
-        MultipartUpload: Mapping[str, Any],
+        MultipartUpload: Mapping[str, Any] = EMPTY,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Complete an upload from ``{'Part': [{'PartNumber', 'ETag'}, ...]}`` (ascending).

@@ -10,6 +10,7 @@ from .body import StreamBody
 from .core import CoreInterface
 from .errors import CosClientError, CosServiceError
 from .headers import (
+    EMPTY,
     MAX_DELETE_KEYS,
     check_key,
     check_simplified_key,
@@ -41,6 +42,13 @@ class ObjectOps(CoreInterface):
         Body = upload_headers(headers, Body, EnableMD5)
         resp = self._request("PUT", bucket=Bucket, key=Key, headers=headers, data=Body)
         return dict(resp.headers)
+
+    def put_object_from_local_file(
+        self, Bucket: str, LocalFilePath: str, Key: str, EnableMD5: bool = False, **kwargs: Any
+    ) -> dict[str, str]:
+        """``put_object`` of a local file (at most 5 GB; ``upload_file`` for bigger ones)."""
+        with open(LocalFilePath, "rb") as fp:
+            return self.put_object(Bucket, fp, Key, EnableMD5, **kwargs)
 
     def get_object(
         self, Bucket: str, Key: str, KeySimplifyCheck: bool = True, **kwargs: Any
@@ -85,7 +93,7 @@ class ObjectOps(CoreInterface):
         return dict(resp.headers)
 
     def delete_objects(
-        self, Bucket: str, Delete: Mapping[str, Any], **kwargs: Any
+        self, Bucket: str, Delete: Mapping[str, Any] = EMPTY, **kwargs: Any
     ) -> dict[str, Any]:
         """Delete up to 1000 objects in one request (Content-MD5 is sent, as COS requires).
 
@@ -133,8 +141,35 @@ class ObjectOps(CoreInterface):
         )
         return merge_body("PUT", resp, Key)
 
+    def change_object_storage_class(
+        self, Bucket: str, Key: str, StorageClass: str
+    ) -> dict[str, Any]:
+        """Change an object's storage class by copying it onto itself (as the SDK).
+
+        Like the SDK, this is a copy with ``CopyStatus='Replaced'`` and nothing else, so COS
+        replaces the object's metadata too: Content-Type and ``x-cos-meta-*`` are not kept.
+        Returns copy_object's result.
+        """
+        return self.copy_object(
+            Bucket, Key, self._self_source(Bucket, Key), "Replaced", StorageClass=StorageClass
+        )
+
+    def update_object_meta(self, Bucket: str, Key: str, **kwargs: Any) -> dict[str, Any]:
+        """Replace an object's metadata (ContentType=, Metadata= ...) by a self-copy (as the SDK).
+
+        Metadata not given is dropped (``CopyStatus='Replaced'``). Returns copy_object's result.
+        """
+        return self.copy_object(Bucket, Key, self._self_source(Bucket, Key), "Replaced", **kwargs)
+
+    def _self_source(self, bucket: str, key: str) -> dict[str, Any]:
+        settings = self._settings
+        source = {"Bucket": bucket, "Key": key, "Appid": settings.appid}
+        if settings.endpoint:
+            source["Endpoint"] = settings.endpoint
+        return source
+
     def restore_object(
-        self, Bucket: str, Key: str, RestoreRequest: Mapping[str, Any], **kwargs: Any
+        self, Bucket: str, Key: str, RestoreRequest: Mapping[str, Any] = EMPTY, **kwargs: Any
     ) -> None:
         """Restore an ARCHIVE/DEEP_ARCHIVE object (202 new, 200 already restored)."""
         check_key(Key)
@@ -147,7 +182,7 @@ class ObjectOps(CoreInterface):
         self,
         Bucket: str,
         Key: str,
-        AccessControlPolicy: Mapping[str, Any] | None = None,
+        AccessControlPolicy: Mapping[str, Any] | None = EMPTY,
         **kwargs: Any,
     ) -> None:
         """Set an object ACL with headers (ACL=, GrantRead=...) or an AccessControlPolicy dict."""

@@ -24,19 +24,27 @@ class PresignOps(CoreInterface):
         Headers: Mapping[str, str] | None = None,
         Params: Mapping[str, str] | None = None,
         SignHost: bool | None = None,
+        UseCiEndPoint: bool = False,
     ) -> str:
-        """The Authorization value for a request (same inputs, same result as the SDK)."""
-        settings = self._settings
-        creds = settings.credentials()
+        """The Authorization value for a request (same inputs, same result as the SDK).
+
+        ``UseCiEndPoint``: sign for the bucket's CI host (``<bucket>.ci.<region>...``).
+        """
+        creds = self._settings.credentials()
         if creds is None:
             raise CosClientError("get_auth needs credentials")
-        return self._auth(creds, Method, Bucket, Key, Expired, Headers, Params, SignHost)
+        url = self._url(Bucket, Key or None, UseCiEndPoint)
+        return self._auth(creds, Method, url, Key, Expired, Headers, Params, SignHost)
+
+    def _url(self, bucket: str, key: str | None, use_ci: bool) -> str:
+        endpoint = self._settings.endpoint_ci if use_ci else None
+        return self._conf.uri(bucket, key, endpoint=endpoint)
 
     def _auth(
         self,
         creds: Credentials,
         method: str,
-        bucket: str,
+        url: str,
         key: str,
         expired: int,
         headers: Mapping[str, str] | None,
@@ -44,7 +52,6 @@ class PresignOps(CoreInterface):
         sign_host: bool | None,
     ) -> str:
         settings = self._settings
-        url = self._conf.uri(bucket, key or None)
         host = settings.sign_host if sign_host is None else bool(sign_host)
         signed_params = {str(k): str(v) for k, v in (params or {}).items()}
         return sign(
@@ -65,9 +72,14 @@ class PresignOps(CoreInterface):
         Expired: int = PRESIGN_EXPIRE,
         Params: Mapping[str, str] | None = None,
         Headers: Mapping[str, str] | None = None,
+        UseCiEndPoint: bool = False,
         SignHost: bool | None = None,
     ) -> str:
-        """A URL anyone can use until it expires. An STS token is added (and signed) too."""
+        """A URL anyone can use until it expires.
+
+        Unlike SDK 1.9.44, an STS token is added (and signed) too: without it COS refuses the
+        URL of a temporary key.
+        """
         check_key(Key)
         params = {str(k): str(v) for k, v in (Params or {}).items()}
         creds = self._settings.credentials()  # one set for the token and the signature
@@ -75,9 +87,10 @@ class PresignOps(CoreInterface):
             raise CosClientError("get_presigned_url needs credentials")
         if creds.token and "x-cos-security-token" not in params:
             params["x-cos-security-token"] = creds.token
-        auth = self._auth(creds, Method, Bucket, Key, Expired, Headers, params, SignHost)
+        url = self._url(Bucket, Key, UseCiEndPoint)
+        auth = self._auth(creds, Method, url, Key, Expired, Headers, params, SignHost)
         query = urlencode(dict(item.split("=", 1) for item in auth.split("&")))
-        url = self._conf.uri(Bucket, Key) + "?" + query
+        url += "?" + query
         if params:
             url += "&" + urlencode(params)
         return url
@@ -89,10 +102,13 @@ class PresignOps(CoreInterface):
         Expired: int = PRESIGN_EXPIRE,
         Params: Mapping[str, str] | None = None,
         Headers: Mapping[str, str] | None = None,
+        UseCiEndPoint: bool = False,
         SignHost: bool | None = None,
     ) -> str:
         """``get_presigned_url`` for GET."""
-        return self.get_presigned_url(Bucket, Key, "GET", Expired, Params, Headers, SignHost)
+        return self.get_presigned_url(
+            Bucket, Key, "GET", Expired, Params, Headers, UseCiEndPoint, SignHost
+        )
 
     def get_object_url(self, Bucket: str, Key: str) -> str:
         """The unsigned object URL."""

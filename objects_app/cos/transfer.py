@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -76,7 +76,7 @@ class TransferBase(CoreInterface):
             Bucket: str,
             Key: str,
             UploadId: str,
-            MultipartUpload: Mapping[str, Any],
+            MultipartUpload: Mapping[str, Any] = ...,
             **kwargs: Any,
         ) -> dict[str, Any]: ...
 
@@ -89,6 +89,18 @@ class TransferBase(CoreInterface):
         ) -> Iterator[dict[str, Any]]: ...
 
         def iter_parts(self, Bucket: str, Key: str, UploadId: str) -> Iterator[dict[str, Any]]: ...
+
+        def complete_and_verify(
+            self,
+            Bucket: str,
+            Key: str,
+            UploadId: str,
+            Parts: Sequence[UploadedPart],
+            *,
+            AlreadyCompletedOk: bool = False,
+            AllowMissingCrc: bool = False,
+            **kwargs: Any,
+        ) -> dict[str, Any]: ...
 
 
 class UploadedPart(NamedTuple):
@@ -170,12 +182,24 @@ def run_parallel(
         if failures:
             wait(pending)
             exc = failures[0].exception()
-            if isinstance(exc, CosException) and not is_retryable(exc):
-                raise exc  # final as it is (a 4xx, a CRC mismatch, a bad argument)
-            raise CosClientError(
-                f"some {what} fail after max_retry, please retry the transfer: {exc}",
-                retryable=exc is not None and is_retryable(exc),
-            ) from exc
+            assert exc is not None
+            raise part_failure(exc, what)
         for future in done:
             results[futures[future].number] = future.result()
     return results
+
+
+def part_failure(exc: BaseException, what: str) -> BaseException:
+    """The error a transfer raises when a part failed (``raise part_failure(...) from exc``).
+
+    A final error (a 4xx, a CRC mismatch, a bad argument) is raised as it is; anything else is
+    wrapped in the SDK's message, retryable when its cause is (calling again resumes).
+    """
+    if isinstance(exc, CosException) and not is_retryable(exc):
+        return exc
+    wrapped = CosClientError(
+        f"some {what} fail after max_retry, please retry the transfer: {exc}",
+        retryable=is_retryable(exc),
+    )
+    wrapped.__cause__ = exc
+    return wrapped

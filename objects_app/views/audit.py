@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from objects_app.errors import require_valid
 from objects_app.forms import AuditFilterForm
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import ADMIN, role_required
@@ -23,9 +24,7 @@ from objects_app.selectors import audit as selectors
 @never_cache
 @role_required(ADMIN)
 def audit_list(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_text())
+    form = require_valid(AuditFilterForm(request.GET))
     events = selectors.audit_events(**form.cleaned_data)
     paginator = Paginator(events, settings.CONSOLE_AUDIT_PAGE_SIZE)
     page = paginator.get_page(form.cleaned_data["page"] or 1)
@@ -46,9 +45,7 @@ class _Echo:
 @never_cache
 @role_required(ADMIN)
 def audit_export(request: HttpRequest) -> HttpResponseBase:
-    form = AuditFilterForm(request.GET)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_text())
+    form = require_valid(AuditFilterForm(request.GET))
     writer = csv.writer(_Echo())
     rows = selectors.audit_csv_rows(selectors.audit_events(**form.cleaned_data))
     lines: Iterator[str] = (writer.writerow(row) for row in rows)

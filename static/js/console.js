@@ -5,12 +5,13 @@
 
   // --- htmx: which responses swap ------------------------------------------------------------
   // Every refusal comes from the one responder as a message retargeted to #flash (or, for
-  // scripts, JSON), so 4xx and 502/503 are swapped and flagged as errors. Anything else (a 500
-  // crash page) is not swapped; a generic message is shown instead.
+  // scripts, JSON), so 4xx and 502/503 are swapped like any answer: they are expected, shown,
+  // and not script errors. Anything else (a 500 crash page) is not swapped; a generic message
+  // is shown instead.
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "(4..|502|503)", swap: true, error: true },
+    { code: "(4..|502|503)", swap: true, error: false },
     { code: "...", swap: false, error: true },
   ];
   htmx.config.historyCacheSize = 0;
@@ -161,6 +162,26 @@
     var dialogFlash = document.getElementById("dialog-flash");
     if (dialogFlash) { dialogFlash.textContent = ""; dialogFlash.className = "flash"; }
   }, true);
+
+  // Keep Tab inside an open dialog: from the last control back to the first, and the reverse.
+  document.addEventListener("keydown", function (event) {
+    var dialog = document.getElementById("dialog");
+    if (event.key !== "Tab" || !dialog || !dialog.open) return;
+    var focusable = Array.prototype.filter.call(
+      dialog.querySelectorAll('button, [href], input:not([type="hidden"]), select, textarea, [tabindex]:not([tabindex="-1"])'),
+      function (el) { return !el.disabled && el.getClientRects().length; }
+    );
+    if (!focusable.length) return;
+    var first = focusable[0], last = focusable[focusable.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   document.addEventListener("click", function (event) {
     if (!event.target.closest || !event.target.closest(".dialog-close")) return;

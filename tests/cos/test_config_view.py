@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -84,3 +86,48 @@ def test_operation_groups_sit_side_by_side_on_the_core_interface() -> None:
         assert group.__bases__ in ((CoreInterface,), (TransferBase,)), group
     assert CosS3Client.__bases__[0] is RequestCore
     assert TransferBase.__bases__ == (CoreInterface,)
+
+
+@pytest.mark.parametrize(
+    "creds",
+    [
+        {"SecretId": "a", "SecretKey": "b"},
+        {"Secret_id": "a", "Secret_key": "b"},
+        {"Access_id": "a", "Access_key": "b"},
+    ],
+)
+def test_sdk_config_spellings_and_hosts(creds: dict[str, str]) -> None:
+    from qcloud_cos import CosConfig as SdkConfig
+
+    conf = {"Region": "cosgz", "Appid": "1250000000", **creds}
+    ours, sdk = CosConfig(**conf), SdkConfig(**conf)  # type: ignore[arg-type]
+    assert ours.credentials() == Credentials("a", "b", None)
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (("demo", "k"), {}),
+        (("demo", "k"), {"endpoint": "cos.accelerate.myqcloud.com"}),
+        (("demo", "k"), {"domain": "files.example.com"}),
+        ((None, "k"), {"useAppid": True}),
+        (("demo",), {"endpoint": sdk._endpoint_ci}),
+    ]
+    for args, kwargs in calls:
+        assert ours.uri(*args, **kwargs) == sdk.uri(*args, **kwargs)
+    assert ours.get_host(Appid="1250000000") == sdk.get_host(Appid="1250000000")
+    assert ours.settings.endpoint_ci == sdk._endpoint_ci == "ci.ap-guangzhou.myqcloud.com"
+
+
+def test_ci_endpoint_urls_match_the_sdk() -> None:
+    from qcloud_cos import CosConfig as SdkConfig
+    from qcloud_cos import CosS3Client as SdkClient
+
+    conf = {"Region": "ap-beijing", "SecretId": "a", "SecretKey": "b"}
+    ours = CosS3Client(CosConfig(**conf))  # type: ignore[arg-type]
+    sdk = SdkClient(SdkConfig(**conf))
+    for client in (ours, sdk):
+        url = client.get_presigned_download_url(Bucket="demo-1250000000", Key="p.jpg",
+                                                UseCiEndPoint=True)  # fmt: skip
+        assert url.startswith("https://demo-1250000000.ci.ap-beijing.myqcloud.com/p.jpg?")
+    with mock.patch("time.time", return_value=1_700_000_000):  # one signing time for both
+        mine = ours.get_auth("GET", "demo-1250000000", "p.jpg", UseCiEndPoint=True)
+        theirs = sdk.get_auth("GET", "demo-1250000000", "p.jpg", UseCiEndPoint=True)
+        plain = ours.get_auth("GET", "demo-1250000000", "p.jpg")
+    assert mine == theirs and mine != plain  # the CI host is what was signed

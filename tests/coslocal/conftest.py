@@ -23,6 +23,19 @@ TEMP_ID, TEMP_KEY, TEMP_TOKEN = (
     "temp-token-xyz",
 )
 
+# Extra credentials of the shared server (coslocal --user): a sub-account of the bucket owner
+# (whose uin is the APPID here) and another root account. Neither may do anything by default.
+OWNER_UIN = APPID
+SUB_UIN, OTHER_UIN = "100000000011", "100000000002"
+SUB_ID, SUB_KEY = "AKIDsubaccount0000000000000000000", "sub-account-secret-key"
+OTHER_ID, OTHER_KEY = "AKIDotherroot00000000000000000000", "other-root-secret-key"
+SUB_PRINCIPAL = f"qcs::cam::uin/{OWNER_UIN}:uin/{SUB_UIN}"
+OTHER_PRINCIPAL = f"qcs::cam::uin/{OTHER_UIN}:uin/{OTHER_UIN}"
+USERS = (
+    f"{SUB_ID}:{SUB_KEY}:{OWNER_UIN}:{SUB_UIN}",
+    f"{OTHER_ID}:{OTHER_KEY}:{OTHER_UIN}:{OTHER_UIN}",
+)
+
 logging.getLogger("qcloud_cos").setLevel(logging.WARNING)
 _names = itertools.count()
 
@@ -50,6 +63,7 @@ def coslocal_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoslocalS
         # with advance_clock() instead of sleeping, so they cannot race a busy machine
         restore_seconds=60,
         tokens=(TOKEN, f"{TEMP_ID}:{TEMP_KEY}:{TEMP_TOKEN}"),
+        users=USERS,
         extra_args=("--day-seconds", "100"),
     ).start()
     yield srv
@@ -64,6 +78,18 @@ def sdk(coslocal_srv: CoslocalServer) -> CosS3Client:
 @pytest.fixture(scope="session")
 def anon_sdk(coslocal_srv: CoslocalServer) -> CosS3Client:
     return sdk_client(coslocal_srv, Anonymous=True, SecretId=None, SecretKey=None)
+
+
+@pytest.fixture(scope="session")
+def sub_sdk(coslocal_srv: CoslocalServer) -> CosS3Client:
+    """The owner's sub-account 100000000011."""
+    return sdk_client(coslocal_srv, SecretId=SUB_ID, SecretKey=SUB_KEY)
+
+
+@pytest.fixture(scope="session")
+def other_sdk(coslocal_srv: CoslocalServer) -> CosS3Client:
+    """Another root account, 100000000002."""
+    return sdk_client(coslocal_srv, SecretId=OTHER_ID, SecretKey=OTHER_KEY)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,9 @@ def zh_page(browser, page_errors) -> Iterator[object]:  # type: ignore[no-untype
 def axe_violations(page) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Run axe-core (every rule, every impact) on the page as it is now."""
     assert AXE.exists(), f"{AXE} is missing: run `make axe` (part of `make test`)"
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol, not as a <script>: the console's CSP (rightly)
+    # blocks inline scripts, and the page under test must keep its real CSP.
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
@@ -137,29 +139,39 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
 
 def english_left(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """Latin-letter words in the visible UI text, outside data (translate="no", code, inputs)."""
-    texts = page.evaluate(
+    """Latin-letter words in the visible UI text, outside data (translate="no", code, inputs).
+
+    Labels such as "选择 readme.txt" mix words and data: words that appear in the page's data
+    (keys, bucket names) are not counted there.
+    """
+    found = page.evaluate(
         """() => {
-            const out = [];
+            const data = '[translate="no"], code, pre, script, style, [hidden], option';
+            const ui = [], labels = [], values = [];
             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
             while (walker.nextNode()) {
                 const node = walker.currentNode;
                 const el = node.parentElement;
-                const data = '[translate="no"], code, pre, script, style, [hidden], option';
-                if (!el || el.closest(data)) continue;
+                if (!el) continue;
+                if (el.closest(data)) { values.push(node.textContent); continue; }
                 if (!el.getClientRects().length) continue;
-                out.push(node.textContent);
+                ui.push(node.textContent);
             }
+            for (const el of document.querySelectorAll('input[value]')) values.push(el.value);
             for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
                 if (el.closest('[translate="no"]')) continue;
                 for (const a of ['placeholder', 'aria-label', 'title']) {
-                    if (el.getAttribute(a)) out.push(el.getAttribute(a));
+                    if (el.getAttribute(a)) labels.push(el.getAttribute(a));
                 }
             }
-            return out;
+            return {ui, labels, values};
         }"""
     )
-    words = [w for text in texts for w in LATIN_WORD.findall(text)]
+    data_words = {w for text in found["values"] for w in LATIN_WORD.findall(text)}
+    words = [w for text in found["ui"] for w in LATIN_WORD.findall(text)]
+    words += [
+        w for text in found["labels"] for w in LATIN_WORD.findall(text) if w not in data_words
+    ]
     return sorted({w for w in words if w not in LATIN_ALLOWED and not w.isupper()})
 
 
