@@ -58,19 +58,21 @@ def items_counts(job_id: int, q: Q | None = None) -> dict[str, int]:
     return {"objects": agg["n"] or 0, "bytes": agg["b"] or 0}
 
 
-def walk(run: JobRun, *, window: int, act: Act) -> StepResult:
-    """Act on the job's pending items, window by window, until done, sliced or stopped."""
+def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResult:
+    """Act on the job's pending items, window by window, until done, sliced or stopped.
+
+    With `intent` (a step that must not be done twice), each window is marked "started" before
+    it is acted on, for Kind.reconcile after a crash; a kind whose steps are safe to repeat
+    saves that write.
+    """
     if not _settle_started(run):
         return Stopped()
+    pending = JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING)
     while True:
-        batch = list(
-            JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING).order_by("seq")[
-                :window
-            ]
-        )
+        batch = list(pending.order_by("seq")[:window])
         if not batch:
             return Finished()
-        if not _begin(run, batch):
+        if not (_begin(run, batch) if intent else run.beat()):
             return Stopped()
         if not _commit(run, batch, act(batch)):
             return Stopped()
@@ -133,15 +135,16 @@ def _commit(
         if moved != 1:
             return False
         done_seqs = [i.seq for i in ok]
-        started = JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.STARTED)
+        acting = [ItemOutcome.PENDING, ItemOutcome.STARTED]
         if final:
             JobItem.objects.filter(job_id=run.job.pk, seq__in=done_seqs).update(
                 outcome=ItemOutcome.DONE
             )
         else:
-            started.filter(seq__gte=batch[0].seq, seq__lte=batch[-1].seq).exclude(
-                seq__in=list(results)
-            ).update(outcome=ItemOutcome.DONE)
+            JobItem.objects.filter(
+                job_id=run.job.pk, outcome__in=acting, seq__gte=batch[0].seq,
+                seq__lte=batch[-1].seq,
+            ).exclude(seq__in=list(results)).update(outcome=ItemOutcome.DONE)  # fmt: skip
         _record_results(batch, results)
     return True
 
