@@ -67,8 +67,11 @@ def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResu
     """
     if not _settle_started(run):
         return Stopped()
-    pending = JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING)
     while True:
+        # From the checkpoint on: everything before it is settled (the (job, seq) index).
+        pending = JobItem.objects.filter(
+            job_id=run.job.pk, seq__gt=run.job.checkpoint, outcome=ItemOutcome.PENDING
+        )
         batch = list(pending.order_by("seq")[:window])
         if not batch:
             return Finished()
@@ -127,13 +130,17 @@ def _commit(
         checkpoint = run.mine().values_list("checkpoint", flat=True).first()
         if checkpoint is None:
             return False
+        # Settling a dead run's items leaves the checkpoint where it was: some of them may have
+        # to be done again, and the walk goes on from the checkpoint.
+        after = checkpoint if final else max(checkpoint, batch[-1].seq)
         moved = run.mine().filter(checkpoint=checkpoint).update(
-            checkpoint=max(checkpoint, batch[-1].seq),
+            checkpoint=after,
             done=F("done") + len(ok), failed=F("failed") + failed,
             skipped=F("skipped") + skipped, bytes_done=F("bytes_done") + sum(i.size for i in ok),
         )  # fmt: skip
         if moved != 1:
             return False
+        run.job.checkpoint = after
         done_seqs = [i.seq for i in ok]
         acting = [ItemOutcome.PENDING, ItemOutcome.STARTED]
         if final:
