@@ -2,10 +2,10 @@
 
 1. Large upload through the browser-chunk endpoint (PUT /uploads/<id>/chunks/<n>, as
    large-upload.js sends it) until the job has the object in COS, against the client's direct
-   upload_file of the same file in the same run; peak RSS of the web server and the worker.
+   upload_file of the same file before and after it; peak RSS of the web server and the worker.
 2. Batch delete of N objects (dry run, then the delete) against the raw client's Delete Multiple
    of N other objects (1,000 keys a call, the same CONSOLE_DELETE_PARALLEL calls at once) in the
-   same run.
+   same run, before and after the job.
 
     .venv/bin/python bench/jobs_bench.py [--sizes-mb 1024,2048] [--objects 100000]
 """
@@ -72,22 +72,26 @@ def direct_upload(stack: Stack, path: Path) -> float:
 
 
 def bench_uploads(stack: Stack, sizes: list[int]) -> None:
+    """Console upload between two direct ones, so load changes favour neither."""
     for size_mb in sizes:
         path = stack.tmp / "big.bin"
         with path.open("wb") as fp:
             for _ in range(size_mb):
                 fp.write(os.urandom(MB))
-        # Each run starts with no dirty pages pending, so neither pays for the writeback of the
-        # source file or of the other run's writes.
+        # Each run starts with no dirty pages pending, so none pays for the writeback of the
+        # source file or of another run's writes.
+        os.sync()
+        before = direct_upload(stack, path)
         os.sync()
         with PeakRss(stack.web_pid) as web_rss, PeakRss(stack.worker_pid) as worker_rss:
             console, received = console_upload(stack, path, "console.bin")
         os.sync()
-        direct = direct_upload(stack, path)
+        after = direct_upload(stack, path)
         path.unlink()
-        print(f"upload {size_mb:5d} MiB  direct upload_file {size_mb / direct:7.1f} MB/s "
-              f"({direct:5.1f} s); console {size_mb / console:7.1f} MB/s ({console:5.1f} s; "
-              f"chunks in {received:.1f} s, then {console - received:.1f} s) = "
+        direct = (before + after) / 2
+        print(f"upload {size_mb:5d} MiB  direct upload_file {size_mb / before:7.1f} and "
+              f"{size_mb / after:.1f} MB/s; console {size_mb / console:7.1f} MB/s ({console:5.1f} "
+              f"s; chunks in {received:.1f} s, then {console - received:.1f} s) = "
               f"{100 * direct / console:.0f}% of direct; peak RSS web {web_rss.peak / MB:.0f} "
               f"MiB, worker {worker_rss.peak / MB:.0f} MiB", flush=True)  # fmt: skip
 
@@ -120,15 +124,19 @@ def raw_delete(stack: Stack, keys: list[str]) -> float:
 
 
 def bench_delete(stack: Stack, count: int) -> None:
+    """The job between two raw runs, so a machine getting busier or quieter favours neither."""
     seed_keys(stack.cos, BUCKET, [f"del/{n:07d}" for n in range(count)])
-    raw_keys = [f"raw/{n:07d}" for n in range(count)]
-    seed_keys(stack.cos, BUCKET, raw_keys)
+    raw_keys = [[f"{side}/{n:07d}" for n in range(count)] for side in ("raw1", "raw2")]
+    for keys in raw_keys:
+        seed_keys(stack.cos, BUCKET, keys)
+    before = raw_delete(stack, raw_keys[0])
     planned, deleted = console_delete(stack, count)
-    raw = raw_delete(stack, raw_keys)
+    after = raw_delete(stack, raw_keys[1])
+    raw = (before + after) / 2
     print(f"delete {count} objects  raw Delete Multiple ({DELETE_PARALLEL} calls at once) "
-          f"{count / raw:,.0f}/s ({raw:.1f} s); console job: dry run {planned:.1f} s, delete "
-          f"{count / deleted:,.0f}/s ({deleted:.1f} s) = {100 * raw / deleted:.0f}% of raw",
-          flush=True)  # fmt: skip
+          f"{count / before:,.0f}/s and {count / after:,.0f}/s; console job: dry run "
+          f"{planned:.1f} s, delete {count / deleted:,.0f}/s ({deleted:.1f} s) = "
+          f"{100 * raw / deleted:.0f}% of raw", flush=True)  # fmt: skip
 
 
 def main() -> None:
