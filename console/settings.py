@@ -250,6 +250,17 @@ CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
 
+# --- Archive restores (issue 14) ---
+# A storage-class-filtered listing page looks at most this many entries before it shows what it
+# found and offers to continue (COS cannot filter listings by class).
+CONSOLE_CLASS_FILTER_SCAN_MAX = env_int("CONSOLE_CLASS_FILTER_SCAN_MAX", 10_000)
+# The listing's restore column: keys HEADed per lazy request, and how many HEADs run at once.
+CONSOLE_RESTORE_STATE_BATCH = env_int("CONSOLE_RESTORE_STATE_BATCH", 100)
+CONSOLE_RESTORE_STATE_THREADS = env_int("CONSOLE_RESTORE_STATE_THREADS", 16)
+# A CSV of keys to restore: refused above this size, or with more lines than this.
+CONSOLE_RESTORE_CSV_MAX_BYTES = env_int("CONSOLE_RESTORE_CSV_MAX_BYTES", 16 * 1024 * 1024)
+CONSOLE_RESTORE_CSV_MAX_LINES = env_int("CONSOLE_RESTORE_CSV_MAX_LINES", 100_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, objects, uploads
+from objects_app.views import audit, browse, deletes, jobs, objects, restores, uploads
 
 app_name = "objects"
 
@@ -23,6 +23,8 @@ urlpatterns = [
         "b/<slug:bucket>/storage-class/", objects.object_storage_class, name="object-storage-class"
     ),
     path("b/<slug:bucket>/restore/", objects.object_restore, name="object-restore"),
+    # --- archive restores at scale (issue 14) ---
+    path("b/<slug:bucket>/restore-states/", restores.restore_states, name="restore-states"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---
