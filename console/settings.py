@@ -260,6 +260,8 @@ CONSOLE_RESTORE_STATE_THREADS = env_int("CONSOLE_RESTORE_STATE_THREADS", 16)
 # A CSV of keys to restore: refused above this size, or with more lines than this.
 CONSOLE_RESTORE_CSV_MAX_BYTES = env_int("CONSOLE_RESTORE_CSV_MAX_BYTES", 16 * 1024 * 1024)
 CONSOLE_RESTORE_CSV_MAX_LINES = env_int("CONSOLE_RESTORE_CSV_MAX_LINES", 100_000)
+# Restore requests a campaign sends per second unless its planner chose otherwise (COS: <= 100).
+CONSOLE_RESTORE_RATE = env_int("CONSOLE_RESTORE_RATE", 50)
 
 LOGGING = {
     "version": 1,

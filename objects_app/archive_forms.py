@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from objects_app.forms import _object_key
+from objects_app import archive
+from objects_app.forms import _key_like, _object_key
 
 
 class RestoreStatesForm(forms.Form):
@@ -31,3 +33,67 @@ class RestoreStatesForm(forms.Form):
             if not cell.startswith("rs-") or not cell[3:].replace("-", "").isdigit():
                 raise forms.ValidationError(_("This is not a row of the listing."))
         return {"rows": list(zip(self.cells, [_object_key(k) for k in self.keys], strict=True))}
+
+
+COPY_CLASSES = ("STANDARD", "STANDARD_IA")
+
+
+def tier_choices(storage_class: str) -> list[tuple[str, str]]:
+    """(tier, "Standard — about 3–5 hours") for the tiers COS accepts for the class."""
+    return [(t.name, f"{t.label} — {t.duration}") for t in archive.tiers_for(storage_class)]
+
+
+class RestoreOptionsForm(forms.Form):
+    """How a campaign restores: days, a tier per archived class, the request rate, and an
+    optional copy to a readable class once each object is ready. Checked before anything is
+    sent: days within COS's limits, only tiers COS accepts for each class."""
+
+    days = forms.IntegerField(
+        min_value=archive.MIN_DAYS,
+        max_value=archive.MAX_DAYS,
+        initial=1,
+        label=gettext_lazy("Days readable"),
+    )
+    tier_archive = forms.CharField(initial=archive.DEFAULT_TIER["ARCHIVE"])
+    tier_deep_archive = forms.CharField(initial=archive.DEFAULT_TIER["DEEP_ARCHIVE"])
+    rate = forms.IntegerField(min_value=1, max_value=archive.MAX_RESTORE_RATE)
+    copy_to = forms.ChoiceField(required=False, choices=[("", ""), *((c, c) for c in COPY_CLASSES)])
+    copy_prefix = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rate"].initial = settings.CONSOLE_RESTORE_RATE
+
+    def _tier(self, field: str, storage_class: str) -> str:
+        tier = self.cleaned_data[field]
+        refusal = archive.tier_refusal(storage_class, tier)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return str(tier)
+
+    def clean_tier_archive(self) -> str:
+        return self._tier("tier_archive", "ARCHIVE")
+
+    def clean_tier_deep_archive(self) -> str:
+        return self._tier("tier_deep_archive", "DEEP_ARCHIVE")
+
+    def clean_copy_prefix(self) -> str:
+        value = _key_like(self.cleaned_data["copy_prefix"], _("target prefix"))
+        if value and not value.endswith("/"):
+            raise forms.ValidationError(_("A target prefix ends with “/” (a folder)."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("copy_prefix") and not data.get("copy_to"):
+            self.add_error(
+                "copy_to", _("Choose the class to copy into, or leave the prefix empty.")
+            )
+        return data
+
+    @property
+    def tiers(self) -> dict[str, str]:
+        return {
+            "ARCHIVE": self.cleaned_data["tier_archive"],
+            "DEEP_ARCHIVE": self.cleaned_data["tier_deep_archive"],
+        }
