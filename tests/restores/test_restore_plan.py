@@ -68,7 +68,7 @@ def test_blank_lines_and_a_column_title_are_skipped_with_a_verdict():
 
 
 def test_quoted_keys_with_commas_quotes_and_line_breaks_keep_their_line_numbers():
-    lines = read('"a,b.txt"\n"say ""hi"".txt"\n"two\nlines"\nlast\n'.encode())
+    lines = read(b'"a,b.txt"\n"say ""hi"".txt"\n"two\nlines"\nlast\n')
     assert verdicts(lines) == [
         (1, "a,b.txt", ""), (2, 'say "hi".txt', ""), (3, "two\nlines", ""), (5, "last", ""),
     ]  # fmt: skip
