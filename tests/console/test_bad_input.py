@@ -144,7 +144,9 @@ def test_restore_days_out_of_range_are_refused(client, alice, cos_client, scratc
     key = scratch + "cold.bin"
     cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"c", StorageClass="ARCHIVE")
     client.force_login(alice)
-    response = client.post(url("object-restore"), {"key": key, "days": days, "tier": "Bulk"}, **HTMX)
+    response = client.post(
+        url("object-restore"), {"key": key, "days": days, "tier": "Bulk"}, **HTMX
+    )
     assert response.status_code == 422 and "days" in response["HX-Trigger"]
     assert "x-cos-restore" not in cos_client.head_object(Bucket=BUCKET, Key=key)
 

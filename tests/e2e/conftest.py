@@ -169,7 +169,9 @@ def english_left(page) -> list[str]:  # type: ignore[no-untyped-def]
     )
     data_words = {w for text in found["values"] for w in LATIN_WORD.findall(text)}
     words = [w for text in found["ui"] for w in LATIN_WORD.findall(text)]
-    words += [w for text in found["labels"] for w in LATIN_WORD.findall(text) if w not in data_words]
+    words += [
+        w for text in found["labels"] for w in LATIN_WORD.findall(text) if w not in data_words
+    ]
     return sorted({w for w in words if w not in LATIN_ALLOWED and not w.isupper()})
 
 
