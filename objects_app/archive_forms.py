@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from objects_app import archive
-from objects_app.forms import _key_like, _object_key
+from objects_app.forms import STORAGE_CLASSES, _key_like, _object_key
 
 
 class RestoreStatesForm(forms.Form):
@@ -97,3 +97,65 @@ class RestoreOptionsForm(forms.Form):
             "ARCHIVE": self.cleaned_data["tier_archive"],
             "DEEP_ARCHIVE": self.cleaned_data["tier_deep_archive"],
         }
+
+
+SOURCES = ("selection", "folder", "csv")
+
+
+class RestoreSourceForm(forms.Form):
+    """What a campaign restores: the rows chosen in the browser, everything under the folder
+    shown (within its storage-class filter), or a CSV of keys (uploaded with the options)."""
+
+    source = forms.ChoiceField(choices=[(s, s) for s in SOURCES])
+    prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
+    q = forms.CharField(required=False, strip=False)
+    storage_class = forms.MultipleChoiceField(
+        required=False, choices=[(c, c) for c in STORAGE_CLASSES]
+    )
+    select_across = forms.BooleanField(required=False)  # "everything that matches" in the browser
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data)
+        self.keys = list(data.getlist("selected"))
+        self.folders = list(data.getlist("selected_folders"))
+
+    def clean_prefix(self) -> str:
+        return _key_like(self.cleaned_data["prefix"], _("folder"))
+
+    def clean_q(self) -> str:
+        return _key_like(self.cleaned_data["q"], _("filter"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = set(data.get("storage_class") or ())
+        wanted = [c for c in STORAGE_CLASSES if c in archive.ARCHIVE_CLASSES]
+        if chosen:
+            wanted = [c for c in wanted if c in chosen]
+            if not wanted:
+                raise forms.ValidationError(
+                    _(
+                        "The storage-class filter shows no archived class: nothing there needs "
+                        "restoring."
+                    )
+                )
+        data["classes"] = wanted
+        if data.get("source") == "selection" and data.get("select_across"):
+            data["source"] = "folder"  # every archived object that matches, across pages
+        if data.get("source") == "selection":
+            data.update(self._selection())
+        return data
+
+    def _selection(self) -> dict[str, Any]:
+        selected = list(dict.fromkeys(_object_key(k) for k in self.keys))
+        folders = list(dict.fromkeys(_object_key(f, _("folder")) for f in self.folders))
+        if any(not f.endswith("/") for f in folders):
+            raise forms.ValidationError(_("A selected folder name must end with “/”."))
+        if not selected and not folders:
+            raise forms.ValidationError(_("Select at least one object or folder."))
+        limit = settings.CONSOLE_RESTORE_CSV_MAX_LINES
+        if len(selected) > limit:
+            raise forms.ValidationError(
+                _("Select at most %(limit)s objects at once, or restore the whole folder.")
+                % {"limit": f"{limit:,}"}
+            )
+        return {"selected": selected, "selected_folders": folders}

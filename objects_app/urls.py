@@ -25,6 +25,8 @@ urlpatterns = [
     path("b/<slug:bucket>/restore/", objects.object_restore, name="object-restore"),
     # --- archive restores at scale (issue 14) ---
     path("b/<slug:bucket>/restore-states/", restores.restore_states, name="restore-states"),
+    path("b/<slug:bucket>/restore-many/", restores.restore_dialog, name="restore-dialog"),
+    path("b/<slug:bucket>/restore-plan/", restores.restore_plan, name="restore-plan"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---

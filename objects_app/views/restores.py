@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
-from objects_app.archive_forms import RestoreStatesForm
+from objects_app.archive_forms import (
+    COPY_CLASSES,
+    RestoreOptionsForm,
+    RestoreSourceForm,
+    RestoreStatesForm,
+    tier_choices,
+)
 from objects_app.errors import require_valid
-from objects_app.roles import VIEWER, role_required
+from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import archived as selectors
 
 CELLS = "objects_app/_restore_cells.html#restore-cells"
+OPTIONS = "objects_app/restore_dialog.html#restore-options"
+PROGRESS = "objects_app/job_detail.html#job-progress"
 
 
 @require_POST  # a read, but a batch of keys does not fit in a URL
@@ -23,3 +35,41 @@ def restore_states(request: HttpRequest, bucket: str) -> HttpResponse:
     states = selectors.restore_cells(bucket=bucket, keys=[key for _, key in rows])
     cells = [(cell, state) for (cell, _), state in zip(rows, states, strict=True)]
     return render(request, CELLS, {"cells": cells})
+
+
+def _options_context(bucket: str, source: dict[str, Any], options: Any) -> dict[str, Any]:
+    return {
+        "bucket": bucket,
+        "source": source,
+        "options": options,
+        "tiers": {cls: tier_choices(cls) for cls in ("ARCHIVE", "DEEP_ARCHIVE")},
+        "copy_classes": COPY_CLASSES,
+        "csv_max_lines": settings.CONSOLE_RESTORE_CSV_MAX_LINES,
+        "csv_max_bytes": settings.CONSOLE_RESTORE_CSV_MAX_BYTES,
+    }
+
+
+@require_POST
+@role_required(OPERATOR)
+def restore_dialog(request: HttpRequest, bucket: str) -> HttpResponse:
+    """The options dialog for a selection, a folder or a CSV; nothing is looked up yet."""
+    source = require_valid(RestoreSourceForm(request.POST)).cleaned_data
+    context = _options_context(bucket, source, RestoreOptionsForm())
+    return render(request, OPTIONS, context)
+
+
+@require_POST
+@role_required(OPERATOR)
+def restore_plan(request: HttpRequest, bucket: str) -> HttpResponse:
+    """Check the options (nothing is sent if they break COS's rules), then start the dry run."""
+    from objects_app.services import restores as services
+
+    source = require_valid(RestoreSourceForm(request.POST)).cleaned_data
+    options = require_valid(RestoreOptionsForm(request.POST))
+    lines = services.campaign_lines(source=source, upload=request.FILES.get("csv_file"))
+    job = services.campaign_start(
+        user=request.user, bucket=bucket, source=source, options=options.cleaned_data,
+        tiers=options.tiers, lines=lines,
+    )  # fmt: skip
+    response = render(request, PROGRESS, {"job": job, "in_dialog": True})
+    return trigger_client_event(response, "cos-job-started")
