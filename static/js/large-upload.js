@@ -24,7 +24,7 @@
     const response = await fetch(url, {
       method: method,
       body: body,
-      headers: Object.assign({"X-CSRFToken": csrfToken()}, headers || {}),
+      headers: Object.assign({"X-CSRFToken": csrfToken(), "Accept": "application/json"}, headers || {}),
       credentials: "same-origin",
       redirect: "manual",
     });
