@@ -40,6 +40,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if not number > 0:
+        raise ImproperlyConfigured(f"{name} must be above 0, not {value!r}")
+    return number
+
+
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME_FILE (a path, for Docker/K8s secrets) first, then NAME."""
     path = os.environ.get(f"{name}_FILE", "")
@@ -271,8 +284,33 @@ CONSOLE_RESTORE_STATE_THREADS = env_int("CONSOLE_RESTORE_STATE_THREADS", 16)
 # A CSV of keys to restore: refused above this size, or with more lines than this.
 CONSOLE_RESTORE_CSV_MAX_BYTES = env_int("CONSOLE_RESTORE_CSV_MAX_BYTES", 16 * 1024 * 1024)
 CONSOLE_RESTORE_CSV_MAX_LINES = env_int("CONSOLE_RESTORE_CSV_MAX_LINES", 100_000)
-# Restore requests a campaign sends per second unless its planner chose otherwise (COS: <= 100).
+# Restore requests a campaign sends per second unless its planner chose otherwise, and the most
+# a planner may choose (COS serves 100 a second; raise it only where COS raised your quota).
 CONSOLE_RESTORE_RATE = env_int("CONSOLE_RESTORE_RATE", 50)
+CONSOLE_RESTORE_MAX_RATE = env_int("CONSOLE_RESTORE_MAX_RATE", 100)
+# COS calls (restore requests, HEADs, copies) one campaign has in flight at once.
+CONSOLE_RESTORE_THREADS = env_int("CONSOLE_RESTORE_THREADS", 16)
+# Following a restore: at most one HEAD per object per CONSOLE_RESTORE_POLL_SECONDS, the first
+# when COS's documented time is near, then backing off up to CONSOLE_RESTORE_POLL_MAX_SECONDS.
+CONSOLE_RESTORE_POLL_SECONDS = env_int("CONSOLE_RESTORE_POLL_SECONDS", 300)
+CONSOLE_RESTORE_POLL_MAX_SECONDS = env_int("CONSOLE_RESTORE_POLL_MAX_SECONDS", 3600)
+# COS time runs this many times faster (only for demos against coslocal --time-scale): the
+# documented restore times the console waits for and shows are divided by it.
+CONSOLE_RESTORE_TIME_SCALE = env_float("CONSOLE_RESTORE_TIME_SCALE", 1.0)
+
+# --- Email (optional): a campaign's owner is told by email when it is ready, if this is set ---
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "") or str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "") or "cos-console@localhost"
+# Email counts as configured when a host or a backend was given.
+CONSOLE_EMAIL_ENABLED = bool(EMAIL_HOST or env_str("EMAIL_BACKEND", ""))
+# The console's address as users reach it (https://console.example.com), for links in emails.
+CONSOLE_PUBLIC_URL = env_str("CONSOLE_PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,

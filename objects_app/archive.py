@@ -14,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 ARCHIVE_CLASSES = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
 MIN_DAYS, MAX_DAYS = 1, 365
-# COS serves at most 100 restore requests a second (protocol 3.17): a campaign's rate is capped.
-MAX_RESTORE_RATE = 100
 
 
 MINUTE, HOUR = 60, 3600

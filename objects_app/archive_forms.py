@@ -7,11 +7,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from objects_app import archive
 from objects_app.forms import STORAGE_CLASSES, _key_like, _object_key
+from objects_app.restore_models import RestoreState
 
 
 class RestoreStatesForm(forms.Form):
@@ -56,13 +58,17 @@ class RestoreOptionsForm(forms.Form):
     )
     tier_archive = forms.CharField(initial=archive.DEFAULT_TIER["ARCHIVE"])
     tier_deep_archive = forms.CharField(initial=archive.DEFAULT_TIER["DEEP_ARCHIVE"])
-    rate = forms.IntegerField(min_value=1, max_value=archive.MAX_RESTORE_RATE)
+    # COS serves at most 100 restore requests a second (protocol 3.17): capped by a setting.
+    rate = forms.IntegerField(min_value=1)
     copy_to = forms.ChoiceField(required=False, choices=[("", ""), *((c, c) for c in COPY_CLASSES)])
     copy_prefix = forms.CharField(required=False, strip=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rate"].initial = settings.CONSOLE_RESTORE_RATE
+        rate = self.fields["rate"]
+        rate.initial = settings.CONSOLE_RESTORE_RATE
+        rate.max_value = settings.CONSOLE_RESTORE_MAX_RATE  # type: ignore[attr-defined]
+        rate.validators.append(MaxValueValidator(settings.CONSOLE_RESTORE_MAX_RATE))
 
     def _tier(self, field: str, storage_class: str) -> str:
         tier = self.cleaned_data[field]
@@ -159,3 +165,15 @@ class RestoreSourceForm(forms.Form):
                 % {"limit": f"{limit:,}"}
             )
         return {"selected": selected, "selected_folders": folders}
+
+
+class CampaignPageForm(forms.Form):
+    """The campaign page's query string: a state to show, and the line after which to start."""
+
+    state = forms.ChoiceField(
+        required=False, choices=[("", ""), *((s.value, s.value) for s in RestoreState)]
+    )
+    after = forms.IntegerField(required=False, min_value=0, max_value=2**31)
+
+    def clean_after(self) -> int:
+        return self.cleaned_data["after"] or 0

@@ -27,6 +27,10 @@ urlpatterns = [
     path("b/<slug:bucket>/restore-states/", restores.restore_states, name="restore-states"),
     path("b/<slug:bucket>/restore-many/", restores.restore_dialog, name="restore-dialog"),
     path("b/<slug:bucket>/restore-plan/", restores.restore_plan, name="restore-plan"),
+    path("restores/<int:job_id>/", restores.restore_campaign, name="restore-campaign"),
+    path("restores/<int:job_id>/objects.csv", restores.restore_campaign_csv, name="restore-csv"),
+    path("notifications/", restores.notification_list, name="notification-list"),
+    path("notifications/badge/", restores.notification_badge, name="notification-badge"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---

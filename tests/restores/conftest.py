@@ -113,3 +113,67 @@ def count_requests(restore_cos) -> Iterator[object]:  # type: ignore[no-untyped-
 
     yield start
     restore_cos.clear_faults()
+
+
+# --- a fast coslocal for campaigns run by real workers -------------------------------------------
+
+TIME_SCALE = 3600  # an hour of COS time is a second: ARCHIVE Standard (3-5 h) takes 5 s
+# DEEP_ARCHIVE's own times (12-48 h) would take 12-48 s at that scale: shortened to 6 and 8 s.
+FAST_RESTORE_TIMES = {"DEEP_ARCHIVE:Standard": 6 * HOUR, "DEEP_ARCHIVE:Bulk": 8 * HOUR}
+
+
+def fast_server_for(path: Path, **kwargs: object) -> CoslocalServer:
+    return CoslocalServer(
+        path, secret_id=SECRET_ID, secret_key=SECRET_KEY, appid=APPID, region=REGION,
+        time_scale=TIME_SCALE, restore_times=FAST_RESTORE_TIMES, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoslocalServer]:
+    """Restores finish in seconds; a restored copy stays readable 60 s per day asked for."""
+    server = fast_server_for(tmp_path_factory.mktemp("coslocal-fast"), day_seconds=60)
+    server.start()
+    yield server
+    server.stop()
+
+
+def campaign_env(server: CoslocalServer, **extra: str) -> dict[str, str]:
+    """A worker's environment for campaigns against `server`: COS time scaled as the server's,
+    a HEAD per object at most every second."""
+    from tests.conftest import cos_env
+
+    return {
+        **cos_env(server), "CONSOLE_RESTORE_TIME_SCALE": str(TIME_SCALE),
+        "CONSOLE_RESTORE_POLL_SECONDS": "1", "CONSOLE_RESTORE_POLL_MAX_SECONDS": "2", **extra,
+    }  # fmt: skip
+
+
+def point_console_at(settings, server: CoslocalServer) -> None:  # type: ignore[no-untyped-def]
+    from objects_app.storage import get_cos_client
+
+    settings.COS_SECRET_ID, settings.COS_SECRET_KEY = SECRET_ID, SECRET_KEY
+    settings.COS_REGION, settings.COS_APPID = REGION, APPID
+    settings.COS_IP, settings.COS_PORT = server.host, server.port
+    settings.COS_SCHEME, settings.COS_ENDPOINT = "http", ""
+    settings.CONSOLE_RESTORE_TIME_SCALE = TIME_SCALE
+    settings.CONSOLE_RESTORE_POLL_SECONDS = 1
+    settings.CONSOLE_RESTORE_POLL_MAX_SECONDS = 2
+    get_cos_client.cache_clear()
+
+
+@pytest.fixture
+def fast_cos(settings, fast_server) -> Iterator[CoslocalServer]:  # type: ignore[no-untyped-def]
+    """Point this process (the web side) at the fast coslocal, with the workers' settings."""
+    from objects_app.storage import get_cos_client
+
+    point_console_at(settings, fast_server)
+    yield fast_server
+    get_cos_client.cache_clear()
+
+
+@pytest.fixture
+def fast_bucket(fast_server) -> str:  # type: ignore[no-untyped-def]
+    name = f"camp{uuid.uuid4().hex[:10]}-{APPID}"
+    client_for(fast_server).create_bucket(Bucket=name)
+    return name
