@@ -37,8 +37,8 @@ def counters_match_rows(job_id: int) -> dict[str, int]:
     rows = dict(
         RestoreTarget.objects.filter(job_id=job_id).values_list("state").annotate(n=Count("id"))
     )
-    counted = {state: campaign.count(state) for state in
-               ("queued", "requested", "in_progress", "ready", "expired", "failed", "skipped")}  # fmt: skip
+    states = ("queued", "requested", "in_progress", "ready", "expired", "failed", "skipped")
+    counted = {state: campaign.count(state) for state in states}
     assert counted == {state: rows.get(state, 0) for state in counted}
     return counted
 
