@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from objects_app import keys
 from objects_app.archive import ARCHIVE_CLASSES
@@ -24,7 +25,14 @@ from objects_app.jobs.engine import JobRun
 from objects_app.jobs.failures import is_retryable
 from objects_app.jobs.kind import Continue, Finished, StepResult, Stopped
 from objects_app.jobs.kinds.restore import targets as t
-from objects_app.restore_models import TRACKED_STATES, CopyState, RestoreState, RestoreTarget
+from objects_app.models import JobState
+from objects_app.restore_models import (
+    TRACKED_STATES,
+    CopyState,
+    RestoreCampaign,
+    RestoreState,
+    RestoreTarget,
+)
 from objects_app.selectors.objects import detail_from_headers
 from objects_app.services.objects import SDK_HEADER_NAMES
 
@@ -69,9 +77,22 @@ def _wait_or_finish(run: JobRun) -> StepResult:
     job_id = run.job.pk
     earliest = t.refresh_next_check(job_id)
     if earliest is None:
-        return Finished()  # nothing queued, restoring or waiting for a copy: every one settled
+        return _finished(job_id)  # nothing restoring or waiting for a copy: all settled
     wait = (earliest - timezone.now()).total_seconds()
     return Continue(after=min(max(wait, 1.0), float(settings.CONSOLE_RESTORE_POLL_MAX_SECONDS)))
+
+
+def _finished(job_id: int) -> Finished:
+    """Succeeded only if every object became readable and every copy asked for was made."""
+    campaign = RestoreCampaign.objects.get(pk=job_id)
+    if campaign.copy_failed and not campaign.failed:
+        message = ngettext(
+            "%(n)s copy to a readable class failed; the campaign page lists it.",
+            "%(n)s copies to a readable class failed; the campaign page lists them.",
+            campaign.copy_failed,
+        ) % {"n": campaign.copy_failed}
+        return Finished(state=JobState.PARTIALLY_FAILED, message=message)
+    return Finished()
 
 
 Outcome = tuple[RestoreTarget, t.Change, Exception | None]
