@@ -30,8 +30,8 @@ def put_archived(client, bucket: str, key: str, body: bytes, cls: str = "ARCHIVE
 def plan_and_run(user, bucket, **options):  # type: ignore[no-untyped-def]
     from objects_app.jobs.actions import job_confirm
 
-    job = start_campaign(user, bucket, FOLDER, tiers={"ARCHIVE": "Expedited",
-                                                     "DEEP_ARCHIVE": "Standard"}, **options)  # fmt: skip
+    tiers = {"ARCHIVE": "Expedited", "DEEP_ARCHIVE": "Standard"}
+    job = start_campaign(user, bucket, FOLDER, tiers=tiers, **options)
     job = wait_for_job(job.pk, {"awaiting_confirm", "failed"}, timeout=60)
     job_confirm(user=user, job=job, choice="start")
     return wait_for_job(job.pk, timeout=90)
