@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from objects_app import keys
 from objects_app.archive import ARCHIVE_CLASSES
 from objects_app.cos import CosClientError, CosServiceError
+from objects_app.cos.errors import is_retryable
 from objects_app.errors import ObjectsError
 from objects_app.selectors.objects import detail_from_headers
 
@@ -74,13 +75,7 @@ def read_csv(upload: IO[bytes], *, size: int, max_bytes: int, max_lines: int) ->
     Refused whole, before anything is looked up: above `max_bytes`, with more than `max_lines`
     lines, or not UTF-8 text. Everything else is read, and each line judged on its own.
     """
-    if size > max_bytes:
-        raise ObjectsError(
-            _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)},
-            status=413,
-            fields={"csv_file": [_("At most %(limit)s.") % {"limit": filesizeformat(max_bytes)}]},
-        )
+    check_csv_size(size, max_bytes)
     data = upload.read(max_bytes + 1)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     if lines > max_lines:
@@ -107,6 +102,16 @@ def read_csv(upload: IO[bytes], *, size: int, max_bytes: int, max_lines: int) ->
             _("The file has no keys."), fields={"csv_file": [_("The file has no keys.")]}
         )
     return prejudge(_csv_lines(text))
+
+
+def check_csv_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ObjectsError(
+            _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)},
+            status=413,
+            fields={"csv_file": [_("At most %(limit)s.") % {"limit": filesizeformat(max_bytes)}]},
+        )
 
 
 def _csv_lines(text: str) -> Iterable[Line]:
@@ -177,9 +182,13 @@ def judge_error(exc: CosServiceError | CosClientError) -> Judged:
 
 
 def head_and_judge(client: Any, bucket: str, key: str) -> Judged:
+    """HEAD the key and judge the answer. A transient failure (COS's 5xx, SlowDown, a reset
+    connection) is raised, not judged: the dry run is retried rather than the line given up."""
     try:
         return judge_head(bucket, key, client.head_object(Bucket=bucket, Key=key))
     except (CosServiceError, CosClientError) as exc:
+        if is_retryable(exc):
+            raise
         return judge_error(exc)
 
 

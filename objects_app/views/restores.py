@@ -25,6 +25,7 @@ from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import archived as selectors
 from objects_app.selectors import restores as campaigns
+from objects_app.services.restore_plan import check_csv_size
 from objects_app.services.notifications import notifications_mark_read
 
 CELLS = "objects_app/_restore_cells.html#restore-cells"
@@ -68,6 +69,7 @@ def restore_dialog(request: HttpRequest, bucket: str) -> HttpResponse:
 @role_required(OPERATOR)
 def restore_plan(request: HttpRequest, bucket: str) -> HttpResponse:
     """Check the options (nothing is sent if they break COS's rules), then start the dry run."""
+    _refuse_huge_body(request)
     source = require_valid(RestoreSourceForm(request.POST)).cleaned_data
     options = require_valid(RestoreOptionsForm(request.POST))
     upload = request.FILES.get("csv_file")
@@ -122,3 +124,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_badge(request: HttpRequest) -> HttpResponse:
     context = {"unread": campaigns.unread_count(request.user)}
     return render(request, "objects_app/notifications.html#notification-badge", context)
+
+
+def _refuse_huge_body(request: HttpRequest) -> None:
+    """Django does not cap file uploads: a body far above the CSV limit is refused from its
+    Content-Length, before it is read (a file just above the limit gets the same message after)."""
+    limit = settings.CONSOLE_RESTORE_CSV_MAX_BYTES
+    value = str(request.META.get("CONTENT_LENGTH") or "0")
+    length = int(value) if value.isdigit() else 0
+    if length > 2 * limit + 1024 * 1024:
+        check_csv_size(length, limit)

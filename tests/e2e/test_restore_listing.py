@@ -48,7 +48,9 @@ def test_only_archived_objects_page_by_page_with_their_restore_state(
     assert "storage_class=ARCHIVE" in page.url and "storage_class=DEEP_ARCHIVE" in page.url
     expect(page.locator("#class-filter-summary")).to_have_text("ARCHIVE, DEEP_ARCHIVE")
     expect(page.locator(".folder-row")).to_have_count(0)
-    expect(page.locator("#scan-note")).to_have_text("Scanned 1,000 entries, found 2 matches so far.")
+    expect(page.locator("#scan-note")).to_have_text(
+        "Scanned 1,000 entries, found 2 matches so far."
+    )
     rows = page.locator(".object-row")
     expect(rows.nth(0).locator(".col-restore")).to_contain_text("Readable until")
     expect(rows.nth(1).locator(".col-restore")).to_have_text("Restoring (Bulk)")

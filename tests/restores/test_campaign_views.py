@@ -257,7 +257,10 @@ def test_campaign_page_counts_filter_and_pages(client, alice):
     assert (
         re.findall(r'<code class="key" translate="no">(logs/\d+)</code>', page2)[0] == "logs/000100"
     )
-    assert f"Restore campaign #{job.pk}" in body and "Open the campaign page" in body
+    assert f"Restore campaign #{job.pk}" in body and "Open the campaign page" not in body
+    # The jobs area's own page of the job links to the campaign page.
+    generic = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
+    assert f'<a class="job-link" href="{url}">Open the campaign page</a>' in generic
 
 
 def test_campaign_page_costs_the_same_queries_for_10_or_5000_objects(client, alice):

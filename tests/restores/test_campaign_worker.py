@@ -58,11 +58,12 @@ def test_a_200_object_campaign_survives_a_kill_and_ends_when_everything_is_reada
     for key, _, _ in archive[:20]:  # already readable before the campaign
         restore(client, fast_bucket, key, tier="Expedited", days=5)
     time.sleep(0.5)  # Expedited: 5 minutes of COS time, 0.08 s here
-    for key, _, _ in deep[:20]:  # already being restored (Bulk: 8 s here)
+    for key, _, _ in deep[:20]:  # already being restored (Bulk: 48 s here)
         restore(client, fast_bucket, key, tier="Bulk", days=5)
 
     worker = start_worker(**campaign_env(fast_cos))
-    job = start_campaign(alice, fast_bucket, FOLDER, rate=20)
+    # Five days (300 s here): moving the restore clock on a minute below expires none of them.
+    job = start_campaign(alice, fast_bucket, FOLDER, rate=20, days=5)
     job = wait_for_job(job.pk, {"awaiting_confirm", "failed"}, timeout=60)
     plan = job.plan
     assert plan["classes"] == {
@@ -81,6 +82,7 @@ def test_a_200_object_campaign_survives_a_kill_and_ends_when_everything_is_reada
     sent_before = RestoreCampaign.objects.get(pk=job.pk)
     assert sent_before.queued > 0, "the kill came too late to test a resume"
     start_worker(**campaign_env(fast_cos))
+    fast_cos.advance_clock(60)  # the Bulk restores that were in progress finish now
     job = wait_for_job(job.pk, timeout=120)
 
     assert job.state == "succeeded", job.error_message
@@ -102,16 +104,19 @@ def test_already_in_progress_at_request_time_is_a_state_not_a_failure(
     fast_cos, fast_bucket, start_worker, alice
 ):
     from objects_app.jobs.actions import job_confirm
+    from objects_app.models import Job
     from objects_app.restore_models import RestoreTarget
 
     seed_objects(fast_cos, fast_bucket, [(f"vault/{n}", "ARCHIVE", 1) for n in range(5)])
     start_worker(**campaign_env(fast_cos))
-    job = start_campaign(alice, fast_bucket, FOLDER)
+    job = start_campaign(alice, fast_bucket, FOLDER, days=5)
     job = wait_for_job(job.pk, {"awaiting_confirm"}, timeout=60)
     # Someone else asks COS first, between the plan and the start: COS answers 409.
     restore(client_for(fast_cos), fast_bucket, "vault/2", tier="Bulk")
     fast_cos.set_faults(mode="delay", delay=0, fraction=1.0, method="POST")
     job = job_confirm(user=alice, job=job, choice="start")
+    wait_for(lambda: Job.objects.get(pk=job.pk).phase == "track", 30, "the requests")
+    fast_cos.advance_clock(60)  # the other client's Bulk restore (48 s here) finishes now
     job = wait_for_job(job.pk, timeout=60)
     posts = fast_cos.fault_state()["fired"]
     fast_cos.clear_faults()

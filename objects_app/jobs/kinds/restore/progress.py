@@ -116,11 +116,14 @@ def class_line(storage_class: str, per: dict[str, dict[str, int]], params: Any) 
     """One archived class: what will be requested, in how long, and what is already done."""
     request = per.get(Verdict.REQUEST, {"objects": 0, "bytes": 0})
     tier = tier_for(params, storage_class)
-    text = _("%(cls)s: %(n)s to request (%(size)s), %(tier)s tier, %(time)s") % {
-        "cls": storage_class, "n": display.number(request["objects"]),
-        "size": display.size(request["bytes"]), "tier": tier.label if tier else "",
-        "time": tier.duration if tier else "",
-    }  # fmt: skip
+    if request["objects"]:
+        text = _("%(cls)s: %(n)s to request (%(size)s), %(tier)s tier, %(time)s") % {
+            "cls": storage_class, "n": display.number(request["objects"]),
+            "size": display.size(request["bytes"]), "tier": tier.label if tier else "",
+            "time": tier.duration if tier else "",
+        }  # fmt: skip
+    else:
+        text = _("%(cls)s: nothing to request") % {"cls": storage_class}
     restored = per.get(Verdict.RESTORED, {}).get("objects", 0)
     busy = per.get(Verdict.IN_PROGRESS, {}).get("objects", 0)
     if restored:

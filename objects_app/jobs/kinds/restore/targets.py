@@ -79,14 +79,35 @@ def move_counters(job_id: int, moved: dict[str, int]) -> None:
         )
 
 
+# Above this many distinct sets of values, one bulk UPDATE (CASE per row) beats one per set.
+MAX_GROUPS = 8
+
+
 def save(changes: list[Change], fields: list[str]) -> dict[str, int]:
     """Save the targets and move the counters (inside the caller's transaction)."""
     if not changes:
         return {}
-    RestoreTarget.objects.bulk_update([c.target for c in changes], fields, batch_size=500)
+    _write([c.target for c in changes], fields)
     moved = deltas(changes)
     move_counters(changes[0].target.job_id, moved)
     return moved
+
+
+def _write(targets: list[RestoreTarget], fields: list[str]) -> None:
+    """Most windows end alike (a thousand requests accepted in the same second): targets with
+    the same new values are written by one UPDATE ... WHERE id IN (...), which costs a fraction
+    of Django's bulk_update (a CASE per row and field)."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for target in targets:
+        groups.setdefault(tuple(getattr(target, f) for f in fields), []).append(target.pk)
+    if len(groups) > MAX_GROUPS:
+        RestoreTarget.objects.bulk_update(targets, fields, batch_size=500)
+        return
+    for values, ids in groups.items():
+        for start in range(0, len(ids), 900):  # under SQLite's 999 variables per statement
+            RestoreTarget.objects.filter(pk__in=ids[start : start + 900]).update(
+                **dict(zip(fields, values, strict=True))
+            )
 
 
 def reset_counters(job_id: int) -> None:
