@@ -77,8 +77,9 @@ def campaign_rate(user, prefix: str, threads: int) -> tuple[int, float]:  # type
 
     source = {"source": "folder", "prefix": prefix, "q": "", "classes": ["ARCHIVE"]}
     options = {"days": 1, "rate": 100_000, "copy_to": "", "copy_prefix": ""}
-    job = campaign_start(user=user, bucket=BUCKET, source=source, options=options,
-                         tiers={"ARCHIVE": "Standard", "DEEP_ARCHIVE": "Standard"}, lines=[])  # fmt: skip
+    tiers = {"ARCHIVE": "Standard", "DEEP_ARCHIVE": "Standard"}
+    job = campaign_start(user=user, bucket=BUCKET, source=source, options=options, tiers=tiers,
+                         lines=[])  # fmt: skip
     wait(lambda: Job.objects.get(pk=job.pk).state == "awaiting_confirm", 600, "the plan")
     job = job_confirm(user=user, job=Job.objects.get(pk=job.pk), choice="start")
     started = time.perf_counter()

@@ -25,8 +25,8 @@ from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import archived as selectors
 from objects_app.selectors import restores as campaigns
-from objects_app.services.restore_plan import check_csv_size
 from objects_app.services.notifications import notifications_mark_read
+from objects_app.services.restore_plan import check_csv_size
 
 CELLS = "objects_app/_restore_cells.html#restore-cells"
 OPTIONS = "objects_app/restore_dialog.html#restore-options"

@@ -77,7 +77,8 @@ def test_filtered_listing_is_accessible_narrow_and_chinese(
 ) -> None:
     from tests.e2e.conftest import log_in
 
-    url = f"{live_server.url}/b/{cold_folder}/?prefix=logs%2F&storage_class=ARCHIVE&storage_class=DEEP_ARCHIVE"
+    query = "prefix=logs%2F&storage_class=ARCHIVE&storage_class=DEEP_ARCHIVE"
+    url = f"{live_server.url}/b/{cold_folder}/?{query}"
     page = logged_in_page
     page.goto(url)
     expect(page.locator(".restore-cell").first).not_to_have_text("…")
