@@ -50,6 +50,7 @@ def campaign_words(job: Job) -> str:
 
 
 def _email(job: Job) -> None:
+    assert job.user is not None  # checked by campaign_notify
     with translation.override(settings.LANGUAGE_CODE):
         subject = campaign_words(job)
         path = reverse("objects:restore-campaign", args=[job.pk])

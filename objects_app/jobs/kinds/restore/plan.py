@@ -34,8 +34,8 @@ STATE_OF = {
 def step_plan(run: JobRun, params: Any) -> StepResult:
     if not run.job.plan.get("listed"):
         listed = _list_folders(run, params)
-        if listed is not True:
-            return listed
+        if not isinstance(listed, bool):
+            return listed  # sliced or stopped while listing
     return _judge(run)
 
 

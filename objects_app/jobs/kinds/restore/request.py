@@ -47,7 +47,7 @@ def step_request(run: JobRun, params: Any) -> StepResult:
             retry = _commit(run, params, window, outcomes)
             if retry is False:
                 return Stopped()
-            if retry is not None:
+            if isinstance(retry, Exception):
                 raise retry  # transient: the engine retries the task; the rest stays queued
             if not run.alive():
                 return Stopped()
