@@ -267,6 +267,9 @@ CONSOLE_UPLOAD_THREADS = env_int("CONSOLE_UPLOAD_THREADS", 4)
 # A chunk request waits (up to 10 s) while this many chunks are staged and not yet in COS: it
 # bounds staging per upload and keeps staged bytes in the page cache until the worker reads them.
 CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 8)
+# Chunks a browser sends at once: they are received in parallel (by different web processes),
+# and counted in order.
+CONSOLE_UPLOAD_AHEAD_CHUNKS = env_int("CONSOLE_UPLOAD_AHEAD_CHUNKS", 2)
 # With no new chunk for this long, the worker hands the upload back; the next chunk requeues it.
 CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.

@@ -163,8 +163,9 @@ class JobItem(models.Model):
 
     class Meta:
         ordering = ["job", "seq"]
+        # No index on the outcome: each committed window rewrites thousands of outcomes, and the
+        # walk reads from its checkpoint on (job, seq); the report scans one job's rows.
         constraints = [models.UniqueConstraint(fields=["job", "seq"], name="jobitem_job_seq")]
-        indexes = [models.Index(fields=["job", "outcome", "seq"])]
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.seq} {self.key}"

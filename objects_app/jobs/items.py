@@ -58,19 +58,24 @@ def items_counts(job_id: int, q: Q | None = None) -> dict[str, int]:
     return {"objects": agg["n"] or 0, "bytes": agg["b"] or 0}
 
 
-def walk(run: JobRun, *, window: int, act: Act) -> StepResult:
-    """Act on the job's pending items, window by window, until done, sliced or stopped."""
+def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResult:
+    """Act on the job's pending items, window by window, until done, sliced or stopped.
+
+    With `intent` (a step that must not be done twice), each window is marked "started" before
+    it is acted on, for Kind.reconcile after a crash; a kind whose steps are safe to repeat
+    saves that write.
+    """
     if not _settle_started(run):
         return Stopped()
     while True:
-        batch = list(
-            JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.PENDING).order_by("seq")[
-                :window
-            ]
+        # From the checkpoint on: everything before it is settled (the (job, seq) index).
+        pending = JobItem.objects.filter(
+            job_id=run.job.pk, seq__gt=run.job.checkpoint, outcome=ItemOutcome.PENDING
         )
+        batch = list(pending.order_by("seq")[:window])
         if not batch:
             return Finished()
-        if not _begin(run, batch):
+        if not (_begin(run, batch) if intent else run.beat()):
             return Stopped()
         if not _commit(run, batch, act(batch)):
             return Stopped()
@@ -125,23 +130,28 @@ def _commit(
         checkpoint = run.mine().values_list("checkpoint", flat=True).first()
         if checkpoint is None:
             return False
+        # Settling a dead run's items leaves the checkpoint where it was: some of them may have
+        # to be done again, and the walk goes on from the checkpoint.
+        after = checkpoint if final else max(checkpoint, batch[-1].seq)
         moved = run.mine().filter(checkpoint=checkpoint).update(
-            checkpoint=max(checkpoint, batch[-1].seq),
+            checkpoint=after,
             done=F("done") + len(ok), failed=F("failed") + failed,
             skipped=F("skipped") + skipped, bytes_done=F("bytes_done") + sum(i.size for i in ok),
         )  # fmt: skip
         if moved != 1:
             return False
+        run.job.checkpoint = after
         done_seqs = [i.seq for i in ok]
-        started = JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.STARTED)
+        acting = [ItemOutcome.PENDING, ItemOutcome.STARTED]
         if final:
             JobItem.objects.filter(job_id=run.job.pk, seq__in=done_seqs).update(
                 outcome=ItemOutcome.DONE
             )
         else:
-            started.filter(seq__gte=batch[0].seq, seq__lte=batch[-1].seq).exclude(
-                seq__in=list(results)
-            ).update(outcome=ItemOutcome.DONE)
+            JobItem.objects.filter(
+                job_id=run.job.pk, outcome__in=acting, seq__gte=batch[0].seq,
+                seq__lte=batch[-1].seq,
+            ).exclude(seq__in=list(results)).update(outcome=ItemOutcome.DONE)  # fmt: skip
         _record_results(batch, results)
     return True
 

@@ -146,6 +146,15 @@ class Action:
     role: str = "operator"  # the least role that may use it (roles.py)
     swap: str = "outerHTML"  # where the answer goes: replace the panel, or "afterend" (a new job)
 
+    @property
+    def choice(self) -> tuple[str, str] | None:
+        """The first field travels on the button itself (name and value: the option chosen)."""
+        return self.fields[0] if self.fields else None
+
+    @property
+    def hidden_fields(self) -> tuple[tuple[str, str], ...]:
+        return self.fields[1:]
+
 
 @dataclass
 class ProgressView:

@@ -251,10 +251,6 @@ class Migration(migrations.Migration):
             model_name='job',
             index=models.Index(fields=['user', 'created_at'], name='objects_app_user_id_bcbd37_idx'),
         ),
-        migrations.AddIndex(
-            model_name='jobitem',
-            index=models.Index(fields=['job', 'outcome', 'seq'], name='objects_app_job_id_1eef25_idx'),
-        ),
         migrations.AddConstraint(
             model_name='job',
             constraint=models.UniqueConstraint(condition=models.Q(('dedupe_key__gt', ''), models.Q(('state__in', ['cancelled', 'expired', 'failed', 'partially_failed', 'succeeded']), _negated=True)), fields=('kind', 'dedupe_key'), name='job_one_live_per_dedupe_key'),

@@ -39,6 +39,7 @@ def _state(job: Job) -> JsonResponse:
             "state": fresh["state"],
             "terminal": fresh["state"] in TERMINAL_STATES,
             "chunk_size": params.chunk_size,
+            "ahead": receive.ahead_chunks(),
             "chunks": job.total,
             "received": fresh["upload__received"] or 0,
             "bytes_total": params.size,

@@ -86,8 +86,10 @@ def test_an_upload_to_a_missing_bucket_is_refused_before_any_chunk(uploads, sett
 
 
 def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
-    uploads, settings
+    uploads, settings, monkeypatch
 ) -> None:
+    # Chunk 1 may come before chunk 0 (sent at the same time): it waits for chunk 0, briefly here.
+    monkeypatch.setattr(services, "ORDER_WAIT_SECONDS", 0.3)
     job_id = start(uploads).json()["job_id"]
     skipped = put(uploads, job_id, 1, b"b" * CHUNK)
     assert skipped.status_code == 409 and "expected chunk 0" in skipped.json()["error"]
@@ -98,7 +100,11 @@ def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
     assert put(uploads, job_id, 0, b"a" * CHUNK).status_code == 200
     assert put(uploads, job_id, 0, b"a" * CHUNK).json()["received"] == 1  # a resend is harmless
     assert put(uploads, job_id, 2, b"c" * CHUNK).status_code == 400  # the last chunk is 100 bytes
-    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409  # chunk 1 still missing
+    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409  # chunk 1 never came
+    settings.CONSOLE_UPLOAD_AHEAD_CHUNKS = 1  # one at a time: refused without waiting
+    started = time.monotonic()
+    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409
+    assert time.monotonic() - started < 0.25
     assert staged(job_id, settings) == b"a" * CHUNK
     assert Job.objects.get(pk=job_id).state == JobState.QUEUED  # for the worker, from chunk 0
 
@@ -130,6 +136,43 @@ def test_the_first_chunk_queues_the_worker_and_a_handed_back_upload_is_requeued(
     assert staged(job_id, settings) == b"a" * CHUNK + b"b" * CHUNK + b"c" * 100
     late = put(uploads, job_id, 2, b"c" * 100)
     assert late.status_code == 200  # an already-stored chunk is acknowledged, not rewritten
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_sent_together_are_received_in_parallel_and_counted_in_order(
+    uploads, alice, settings
+) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    settings.CONSOLE_UPLOAD_AHEAD_CHUNKS = 2
+    state = start(uploads, size=5 * CHUNK).json()
+    assert state["ahead"] == 2
+    job_id = state["job_id"]
+    other_tab = Client()
+    other_tab.force_login(alice)
+    second: list[int] = []
+
+    def send_chunk_1() -> None:
+        try:
+            second.append(put(other_tab, job_id, 1, b"b" * CHUNK).status_code)
+        finally:
+            connection.close()
+
+    # Chunk 1 arrives first and waits for its turn; chunk 0 comes, and both are counted.
+    early = threading.Thread(target=send_chunk_1)
+    early.start()
+    time.sleep(0.5)
+    assert UploadSession.objects.get(job_id=job_id).received == 0
+    assert staging.staged_chunks(job_id) == 0  # received, but not visible to the worker yet
+    assert put(uploads, job_id, 0, b"a" * CHUNK).status_code == 200
+    early.join(10)
+    assert second == [200] and UploadSession.objects.get(job_id=job_id).received == 2
+    assert staged(job_id, settings) == b"a" * CHUNK + b"b" * CHUNK
+    started = time.monotonic()
+    far = put(uploads, job_id, 4, b"x" * CHUNK)  # beyond the chunks allowed at once
+    assert far.status_code == 409 and "expected chunk 2" in far.json()["error"]
+    assert time.monotonic() - started < 1.0  # refused at once, not after a wait
 
 
 def test_chunks_wait_while_the_worker_is_a_window_behind(uploads, settings, monkeypatch) -> None:
@@ -245,13 +288,14 @@ def test_a_chunk_raced_by_a_cancel_is_refused_and_its_staging_removed(
     from objects_app.jobs.engine import job_finish
 
     job_id = start(uploads).json()["job_id"]
-    real_write = staging.write_chunk
+    real_receive = staging.receive_chunk
 
-    def cancelled_while_writing(path, expected, stream):  # type: ignore[no-untyped-def]
-        real_write(path, expected, stream)
+    def cancelled_while_receiving(path, expected, stream):  # type: ignore[no-untyped-def]
+        temp = real_receive(path, expected, stream)
         job_finish(job_id, state=JobState.CANCELLED)  # the user pressed Cancel meanwhile
+        return temp
 
-    monkeypatch.setattr(staging, "write_chunk", cancelled_while_writing)
+    monkeypatch.setattr(staging, "receive_chunk", cancelled_while_receiving)
     response = put(uploads, job_id, 0, b"a" * CHUNK)
     assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
     assert UploadSession.objects.get(job_id=job_id).received == 0

@@ -129,7 +129,9 @@ def wait_for_job(job_id: int, states: set[str] | None = None, timeout: float = 6
     deadline = time.monotonic() + timeout
     while True:
         job = Job.objects.get(pk=job_id)
-        if job.state in wanted:
+        # An ended job is done once its end is recorded (cleanup, then the audit entry).
+        ended = job.state not in TERMINAL_STATES or job.outcome_recorded_at is not None
+        if job.state in wanted and ended:
             return job
         assert time.monotonic() < deadline, f"job {job_id} still {job.state} after {timeout}s"
         time.sleep(0.1)

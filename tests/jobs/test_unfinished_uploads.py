@@ -237,3 +237,30 @@ def test_abort_anyway_cancels_the_console_job_that_used_it(
     assert listed(cos_client, new_bucket) == set()
     console_job.refresh_from_db()
     assert console_job.state == JobState.CANCELLED and "aborted" in console_job.error_message
+
+
+def test_an_abort_cos_refuses_is_reported_per_upload_and_the_rest_go_on(
+    client, alice, coslocal, cos_client, new_bucket, start_worker
+) -> None:
+    now = time.time()
+    seed_uploads(coslocal, new_bucket, [(f"r/{n}", f"refuse{n}", now - 2 * DAY) for n in range(3)])
+    start_worker()
+    client.force_login(alice)
+    client.post(reverse("objects:unfinished-abort-older", args=[new_bucket]),
+                {"prefix": "r/", "days": "1"}, **HTMX)  # fmt: skip
+    job = wait_for_job(Job.objects.get().pk, {JobState.AWAITING_CONFIRM})
+    rule = {"mode": "error", "status": 403, "code": "AccessDenied", "method": "DELETE",
+            "path_prefix": "/r/1", "count": 1}  # fmt: skip
+    coslocal._admin("POST", [rule])
+    try:
+        client.post(reverse("objects:job-confirm", args=[job.pk]), {"choice": "free"}, **HTMX)
+        job = wait_for_job(job.pk)
+    finally:
+        coslocal.clear_faults()
+    assert (job.state, job.done, job.failed) == (JobState.PARTIALLY_FAILED, 2, 1)
+    failed = JobItem.objects.get(job=job, outcome=ItemOutcome.FAILED)
+    assert (failed.key, failed.reason_code) == ("r/1", "AccessDenied")
+    assert listed(cos_client, new_bucket) == {"refuse1"}
+    csv = client.get(reverse("objects:job-report", args=[job.pk]), {"outcome": "failed"})
+    lines = b"".join(csv.streaming_content).decode().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("1,r/1,refuse1,0,failed,AccessDenied,")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from objects_app.cos import CosServiceError
+from objects_app.cos.errors import is_retryable
 from objects_app.jobs.actions import job_cancel_by_system
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
@@ -48,7 +49,7 @@ def _abort(run: JobRun, item: JobItem) -> ItemResult | None:
         if exc.get_error_code() == "NoSuchUpload":
             return ItemResult(ItemOutcome.SKIPPED, "NoSuchUpload",
                               _("Already gone (completed or aborted elsewhere)."))  # fmt: skip
-        if exc.get_status_code() >= 500:
+        if is_retryable(exc):
             raise
         return ItemResult(ItemOutcome.FAILED, exc.get_error_code(), exc.get_error_msg())
     return None

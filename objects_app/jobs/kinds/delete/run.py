@@ -28,7 +28,13 @@ def step_delete(run: JobRun) -> StepResult:
                 results.update(found)
             return results
 
-        return walk(run, window=parallel * BATCH, act=act)
+        return walk(run, window=parallel * BATCH, act=act, intent=not _safe_to_repeat(run))
+
+
+def _safe_to_repeat(run: JobRun) -> bool:
+    """Deleting a key again changes nothing, except a current object in a versioned bucket
+    (a second delete marker): only that case needs the "started" mark and reconcile."""
+    return run.job.choice == "all" or not run.job.plan.get("versioned")
 
 
 def _delete_batch(run: JobRun, batch: list[JobItem], with_versions: bool) -> dict[int, ItemResult]:
@@ -64,7 +70,7 @@ def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
     """Items a dead run may have deleted. Deleting again is harmless, except for a current
     object in a versioned bucket: that would stack a second delete marker. There, an object
     that is no longer current (HEAD says 404) was deleted by that run."""
-    if run.job.choice == "all" or not run.job.plan.get("versioned"):
+    if _safe_to_repeat(run):
         return {}
     parallel = max(1, settings.CONSOLE_DELETE_PARALLEL) * 4
     with ThreadPoolExecutor(max_workers=parallel) as pool:

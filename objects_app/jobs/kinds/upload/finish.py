@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from objects_app.cos import CosClientError, CosS3Client, CosServiceError
 from objects_app.cos.crc64 import combine_parts
-from objects_app.cos.errors import CosCrcMismatchError
+from objects_app.cos.errors import CosCrcMismatchError, is_retryable
 from objects_app.cos.transfer import UploadedPart, header
 from objects_app.jobs.engine import JobRun, record_outcome
 from objects_app.jobs.kind import Finished, StepResult, Stopped
@@ -95,7 +95,7 @@ def cleanup(job: Job, client: CosS3Client) -> None:
                 Bucket=job.bucket, Key=params.key, UploadId=session.upload_id
             )
         except CosServiceError as exc:
-            if exc.get_status_code() >= 500:
+            if is_retryable(exc):
                 raise
             log.info("upload %s cleanup: %s", job.pk, exc)  # NoSuchUpload: nothing to abort
         UploadSession.objects.filter(job_id=job.pk).update(upload_closed=True)

@@ -33,6 +33,7 @@ from objects_app.storage import get_cos_client
 
 MB = 1024 * 1024
 ROOM_WAIT_SECONDS = 10.0  # the longest a chunk request waits for the worker to catch up
+ORDER_WAIT_SECONDS = 30.0  # the longest a chunk sent ahead waits for the chunks before it
 
 
 def validate_key(key: str) -> str:
@@ -119,15 +120,24 @@ def upload_chunk(*, job: Job, index: int, length: int | None, stream: staging.Re
         return job  # already stored (a retry after a lost response)
     if job.is_terminal:
         raise _no_longer()
-    if index > received:
-        raise ObjectsError(
-            _("Chunk %(index)s is out of order: expected chunk %(expected)s.")
-            % {"index": index, "expected": received},
-            status=409,
-        )
+    if index >= received + ahead_chunks():
+        raise _out_of_order(index, received)
     _wait_for_room(job.pk)
     _store(job, index, expected, stream)
     return job
+
+
+def ahead_chunks() -> int:
+    """How many chunks a browser may send at once (each waits for its predecessors' turn)."""
+    return max(1, settings.CONSOLE_UPLOAD_AHEAD_CHUNKS)
+
+
+def _out_of_order(index: int, expected: int) -> ObjectsError:
+    return ObjectsError(
+        _("Chunk %(index)s is out of order: expected chunk %(expected)s.")
+        % {"index": index, "expected": expected},
+        status=409,
+    )
 
 
 def _store(job: Job, index: int, expected: int, stream: staging.Readable) -> None:
@@ -136,7 +146,14 @@ def _store(job: Job, index: int, expected: int, stream: staging.Readable) -> Non
     # only visible to it once committed.
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        staging.write_chunk(path, expected, stream)
+        temp = staging.receive_chunk(path, expected, stream)
+    except FileNotFoundError:  # staging is gone: the job was cancelled meanwhile
+        raise _no_longer() from None
+    if not _await_turn(job, index):
+        temp.unlink(missing_ok=True)  # its predecessor never came: the browser sends it again
+        raise _out_of_order(index, _received(job))
+    try:
+        staging.publish_chunk(temp, path)
     except FileNotFoundError:  # staging is gone: the job was cancelled meanwhile
         raise _no_longer() from None
     if _count_chunk(job, index):
@@ -146,6 +163,25 @@ def _store(job: Job, index: int, expected: int, stream: staging.Readable) -> Non
         raise _no_longer()
     if UploadPart.objects.filter(job_id=job.pk, number=index + 1).exists():
         path.unlink(missing_ok=True)  # a twin request counted it, and COS already has it
+
+
+def _received(job: Job) -> int:
+    return int(UploadSession.objects.values_list("received", flat=True).get(job=job))
+
+
+def _await_turn(job: Job, index: int) -> bool:
+    """Wait (bounded) until the chunks before `index` are counted; False if they never came.
+
+    A chunk sent ahead is received at once, in parallel with its predecessors, and only its
+    counting waits: chunks are counted in order, so "received" stays a simple count.
+    """
+    deadline = time.monotonic() + ORDER_WAIT_SECONDS
+    while _received(job) < index:
+        if time.monotonic() > deadline or job.state in TERMINAL_STATES:
+            return False
+        time.sleep(0.02)
+        job.refresh_from_db(fields=["state"])
+    return True
 
 
 def _no_longer() -> ObjectsError:

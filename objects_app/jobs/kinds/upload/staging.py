@@ -57,11 +57,11 @@ def drop_sent_chunks(job_id: int, sent: set[int]) -> None:
             chunk_path(job_id, int(index)).unlink(missing_ok=True)
 
 
-def write_chunk(path: Path, expected: int, stream: Readable) -> None:
-    """Stream exactly `expected` bytes to a temporary file, then rename it into place.
+def receive_chunk(path: Path, expected: int, stream: Readable) -> Path:
+    """Stream exactly `expected` bytes into a temporary file beside `path`; return its path.
 
-    Reads go straight into the file in large blocks: no whole-chunk buffer, and few Python-level
-    copies per megabyte (the web side's cost per byte is most of a large upload's time).
+    Reads go straight into the file in 1 MiB blocks: no whole-chunk buffer, and the copies the
+    web server makes of each block stay in the CPU cache.
     """
     # A name of its own: two requests for the same chunk (another tab) never share a file.
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".incoming")
@@ -80,9 +80,20 @@ def write_chunk(path: Path, expected: int, stream: Readable) -> None:
                 % {"written": written, "expected": expected},
                 status=400,
             )
-        os.replace(temp, path)
-    finally:
+    except BaseException:
         temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def publish_chunk(temp: Path, path: Path) -> None:
+    """Make a received chunk visible to the worker under its own name (atomic rename)."""
+    os.replace(temp, path)
+
+
+def write_chunk(path: Path, expected: int, stream: Readable) -> None:
+    """Receive a chunk and make it visible at once."""
+    publish_chunk(receive_chunk(path, expected, stream), path)
 
 
 def drop_staging(job_id: int) -> None:
