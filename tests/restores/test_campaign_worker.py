@@ -124,3 +124,36 @@ def test_already_in_progress_at_request_time_is_a_state_not_a_failure(
     assert posts == 5  # one request per object, the 409 included; none resent
     target = RestoreTarget.objects.get(job=job, key="vault/2")
     assert (target.state, target.error_code) == ("ready", "")
+
+
+def test_tracking_sends_at_most_one_head_per_object_per_interval_and_holds_no_worker(
+    fast_cos, fast_bucket, start_worker, alice
+):
+    """20 objects restoring for 48 s (DEEP_ARCHIVE Bulk): between two looks the job waits in
+    the queue (its next wake-up as its heartbeat), not in a worker."""
+    from objects_app.jobs.actions import job_confirm
+    from objects_app.models import Job
+    from objects_app.restore_models import RestoreTarget
+
+    seed_objects(fast_cos, fast_bucket, [(f"vault/{n:02d}", "DEEP_ARCHIVE", 1) for n in range(20)])
+    poll = 2
+    start_worker(**campaign_env(fast_cos, CONSOLE_RESTORE_POLL_SECONDS=str(poll),
+                                CONSOLE_RESTORE_POLL_MAX_SECONDS=str(poll)))  # fmt: skip
+    tiers = {"ARCHIVE": "Standard", "DEEP_ARCHIVE": "Bulk"}
+    job = start_campaign(alice, fast_bucket, FOLDER, tiers=tiers, days=5)
+    job = wait_for_job(job.pk, {"awaiting_confirm"}, timeout=60)
+    job_confirm(user=alice, job=job, choice="start")
+    wait_for(lambda: RestoreTarget.objects.filter(job=job, checks__gte=1).count() == 20, 60,
+             "the first looks")  # fmt: skip
+    fast_cos.set_faults(mode="delay", delay=0, fraction=1.0, method="HEAD")
+    started, states = time.monotonic(), set()
+    while time.monotonic() - started < 8:
+        states.add(Job.objects.get(pk=job.pk).state)
+        time.sleep(0.1)
+    heads = fast_cos.fault_state()["fired"]
+    elapsed = time.monotonic() - started
+    fast_cos.clear_faults()
+    assert 20 <= heads <= 20 * (int(elapsed / poll) + 1), heads
+    assert "queued" in states  # handed back between rounds, not held by a waiting worker
+    fast_cos.advance_clock(60)
+    assert wait_for_job(job.pk, timeout=60).state == "succeeded"
