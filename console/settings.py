@@ -41,6 +41,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if not number > 0:
+        raise ImproperlyConfigured(f"{name} must be above 0, not {value!r}")
+    return number
+
+
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME_FILE (a path, for Docker/K8s secrets) first, then NAME."""
     path = os.environ.get(f"{name}_FILE", "")
@@ -271,6 +284,44 @@ CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
 # Abort (and ListParts) calls in flight at once per abort-unfinished-uploads job.
 CONSOLE_ABORT_PARALLEL = env_int("CONSOLE_ABORT_PARALLEL", 8)
+
+# --- Archive restores (issue 14) ---
+# A storage-class-filtered listing page looks at most this many entries before it shows what it
+# found and offers to continue (COS cannot filter listings by class).
+CONSOLE_CLASS_FILTER_SCAN_MAX = env_int("CONSOLE_CLASS_FILTER_SCAN_MAX", 10_000)
+# The listing's restore column: keys HEADed per lazy request, and how many HEADs run at once.
+CONSOLE_RESTORE_STATE_BATCH = env_int("CONSOLE_RESTORE_STATE_BATCH", 100)
+CONSOLE_RESTORE_STATE_THREADS = env_int("CONSOLE_RESTORE_STATE_THREADS", 16)
+# A CSV of keys to restore: refused above this size, or with more lines than this.
+CONSOLE_RESTORE_CSV_MAX_BYTES = env_int("CONSOLE_RESTORE_CSV_MAX_BYTES", 16 * 1024 * 1024)
+CONSOLE_RESTORE_CSV_MAX_LINES = env_int("CONSOLE_RESTORE_CSV_MAX_LINES", 100_000)
+# Restore requests a campaign sends per second unless its planner chose otherwise, and the most
+# a planner may choose (COS serves 100 a second; raise it only where COS raised your quota).
+CONSOLE_RESTORE_RATE = env_int("CONSOLE_RESTORE_RATE", 50)
+CONSOLE_RESTORE_MAX_RATE = env_int("CONSOLE_RESTORE_MAX_RATE", 100)
+# COS calls (restore requests, HEADs, copies) one campaign has in flight at once.
+CONSOLE_RESTORE_THREADS = env_int("CONSOLE_RESTORE_THREADS", 16)
+# Following a restore: at most one HEAD per object per CONSOLE_RESTORE_POLL_SECONDS, the first
+# when COS's documented time is near, then backing off up to CONSOLE_RESTORE_POLL_MAX_SECONDS.
+CONSOLE_RESTORE_POLL_SECONDS = env_int("CONSOLE_RESTORE_POLL_SECONDS", 300)
+CONSOLE_RESTORE_POLL_MAX_SECONDS = env_int("CONSOLE_RESTORE_POLL_MAX_SECONDS", 3600)
+# COS time runs this many times faster (only for demos against coslocal --time-scale): the
+# documented restore times the console waits for and shows are divided by it.
+CONSOLE_RESTORE_TIME_SCALE = env_float("CONSOLE_RESTORE_TIME_SCALE", 1.0)
+
+# --- Email (optional): a campaign's owner is told by email when it is ready, if this is set ---
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "") or str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "") or "cos-console@localhost"
+# Email counts as configured when a host or a backend was given.
+CONSOLE_EMAIL_ENABLED = bool(EMAIL_HOST or env_str("EMAIL_BACKEND", ""))
+# The console's address as users reach it (https://console.example.com), for links in emails.
+CONSOLE_PUBLIC_URL = env_str("CONSOLE_PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,

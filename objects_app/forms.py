@@ -65,6 +65,12 @@ class ListingForm(forms.Form):
         choices=[(n, n) for n in settings.CONSOLE_PAGE_SIZES],
         empty_value=settings.CONSOLE_DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
     )
+    # Storage-class filter (issue 14): repeated `storage_class=` values; `scanned` carries the
+    # entries the pages above already scanned, as `shown` carries their rows.
+    storage_class = forms.MultipleChoiceField(
+        required=False, choices=[(c, c) for c in STORAGE_CLASSES]
+    )
+    scanned = forms.IntegerField(required=False, min_value=0, max_value=10**12)
 
     def clean_prefix(self) -> str:
         return _key_like(self.cleaned_data["prefix"], _("folder"))
@@ -85,6 +91,10 @@ class ListingForm(forms.Form):
             folder = prefix[: prefix.rfind("/") + 1]
             data["prefix"], data["q"] = folder, prefix[len(folder) :] + str(data.get("q") or "")
         data["shown"] = data.get("shown") or 0
+        data["scanned"] = data.get("scanned") or 0
+        # In the classes' canonical order, so equal filters make equal links.
+        chosen = set(data.pop("storage_class", None) or ())
+        data["storage_classes"] = tuple(c for c in STORAGE_CLASSES if c in chosen)
         return data
 
 

@@ -244,3 +244,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only")
+
+
+# Restore campaigns (issue 14) keep their models in their own module; imported here so Django
+# registers them with the app.
+from objects_app.restore_models import (  # noqa: E402, F401
+    Notification,
+    RestoreCampaign,
+    RestoreState,
+    RestoreTarget,
+)

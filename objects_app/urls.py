@@ -1,6 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, multipart, objects, uploads
+from objects_app.views import audit, browse, deletes, jobs, multipart, objects, restores, uploads
 
 app_name = "objects"
 
@@ -23,6 +23,14 @@ urlpatterns = [
         "b/<slug:bucket>/storage-class/", objects.object_storage_class, name="object-storage-class"
     ),
     path("b/<slug:bucket>/restore/", objects.object_restore, name="object-restore"),
+    # --- archive restores at scale (issue 14) ---
+    path("b/<slug:bucket>/restore-states/", restores.restore_states, name="restore-states"),
+    path("b/<slug:bucket>/restore-many/", restores.restore_dialog, name="restore-dialog"),
+    path("b/<slug:bucket>/restore-plan/", restores.restore_plan, name="restore-plan"),
+    path("restores/<int:job_id>/", restores.restore_campaign, name="restore-campaign"),
+    path("restores/<int:job_id>/objects.csv", restores.restore_campaign_csv, name="restore-csv"),
+    path("notifications/", restores.notification_list, name="notification-list"),
+    path("notifications/badge/", restores.notification_badge, name="notification-badge"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---

@@ -64,26 +64,30 @@ def job_create(
     state: str = JobState.QUEUED,
     dedupe_key: str = "",
     detail: str = "",
+    phase: str = "",
     **fields: Any,
 ) -> Job:
-    """Create a job in its kind's first phase, audit its start, queue it if it is queued.
+    """Create a job in its kind's first phase (or `phase`: a kind may start some jobs past
+    their plan, as a restore campaign of one object already requested does), audit its start,
+    queue it if it is queued.
 
     With `dedupe_key`, a live job of the same kind and key is returned instead of a new one
     (the database's conditional unique constraint decides when two requests race).
     """
     _check_live_limit(kind, user)
+    phase = phase or kind.phases[0].name
     try:
         with transaction.atomic():
             job = Job.objects.create(
                 kind=kind.name, user=user, bucket=bucket, params=params.to_json(), state=state,
-                phase=kind.phases[0].name, dedupe_key=dedupe_key, **fields,
+                phase=phase, dedupe_key=dedupe_key, **fields,
             )  # fmt: skip
     except IntegrityError:
         existing = _live_duplicate(kind, dedupe_key)
         if existing is None:
             raise
         return existing
-    action = "plan" if kind.confirm else "start"
+    action = "plan" if kind.confirm and phase == kind.phases[0].name else "start"
     audit_record(user=user, action=f"job.{kind.name}.{action}", bucket=bucket,
                  key=kind.subject(job), detail=detail or _describe_params(params))  # fmt: skip
     if state == JobState.QUEUED:
@@ -225,8 +229,12 @@ def apply_result(run: JobRun, result: StepResult) -> None:
     """Move the job on as the step says, each way a conditional UPDATE on the run's token."""
     mine = run.mine().filter(state=JobState.RUNNING)
     if isinstance(result, Continue):
-        if mine.update(state=JobState.QUEUED, run_token="", heartbeat_at=timezone.now()):
-            enqueue(run.job)  # the next slice; the sweep covers a lost message
+        # A later wake-up shows as a heartbeat in the future: the sweep re-sends the job only
+        # once that is stale too (its message was lost), not while it rightly waits.
+        wake = timezone.now() + timedelta(seconds=result.after)
+        if mine.update(state=JobState.QUEUED, run_token="", heartbeat_at=wake):
+            # The next slice; the sweep covers a lost message.
+            enqueue(run.job, countdown=result.after or None)
     elif isinstance(result, NextPhase):
         if mine.update(state=JobState.QUEUED, phase=result.phase, run_token="",
                        heartbeat_at=timezone.now()):  # fmt: skip

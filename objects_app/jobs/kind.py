@@ -77,7 +77,14 @@ class Phase:
 
 @dataclass(frozen=True)
 class Continue:
-    """The slice is over and there is more to do: hand the job back and queue the next slice."""
+    """The slice is over and there is more to do: hand the job back and queue the next slice.
+
+    `after` (seconds): nothing can be done before then (a kind that waits on COS, such as a
+    restore campaign between two HEADs), so the next slice is queued that much later, and the
+    sweep leaves the job alone until then.
+    """
+
+    after: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,7 @@ class ProgressView:
     actions: list[Action] = field(default_factory=list)
     poll_seconds: int | None = None  # None: stop polling
     note: str = ""  # the plan or result in words (above the actions)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (url, label): the kind's pages
 
 
 # --- the kind ---------------------------------------------------------------------------------

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
+from objects_app.archive import ARCHIVE_CLASSES
 from objects_app.cos import CosClientError, CosServiceError
+from objects_app.selectors.archived import scan_by_class
 from objects_app.storage import get_cos_client
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,10 @@ class ObjectRow:
     etag: str
 
     @property
+    def is_archived(self) -> bool:
+        return self.storage_class in ARCHIVE_CLASSES
+
+    @property
     def modified_text(self) -> str:
         # strftime, not the |date filter: a 1,000-row page renders this 1,000 times.
         return self.last_modified.strftime("%Y-%m-%d %H:%M:%S") if self.last_modified else ""
@@ -67,6 +75,35 @@ class ObjectPage:
     folders: list[FolderRow] = field(default_factory=list)
     objects: list[ObjectRow] = field(default_factory=list)
     next_marker: str = ""
+    # Storage-class filter (issue 14): only objects of these classes, folders hidden. Such a
+    # page may stop on its scan budget with fewer matches; it says so and continues on request.
+    storage_classes: tuple[str, ...] = ()
+    scanned_before: int = 0  # entries scanned for the pages above this one
+    scanned: int = 0  # entries this page's listing looked at
+    scan_stopped: bool = False
+
+    @property
+    def class_filtered(self) -> bool:
+        return bool(self.storage_classes)
+
+    @property
+    def scanned_total(self) -> int:
+        return self.scanned_before + self.scanned
+
+    def restore_cell_id(self, number: int) -> str:
+        """The id of the restore-state cell of the `number`th (1-based) object row of this page."""
+        return f"rs-{self.shown_before}-{number}"
+
+    @property
+    def restore_batches(self) -> list[list[tuple[str, str]]]:
+        """(cell id, key) of this page's archived rows, in batches: one lazy request each."""
+        size = max(1, settings.CONSOLE_RESTORE_STATE_BATCH)
+        rows = [
+            (self.restore_cell_id(n), row.key)
+            for n, row in enumerate(self.objects, start=1)
+            if row.is_archived
+        ]
+        return [rows[i : i + size] for i in range(0, len(rows), size)]
 
     @property
     def is_truncated(self) -> bool:
@@ -177,6 +214,8 @@ def object_page(
     page_size: int,
     jump: str = "",
     shown: int = 0,
+    storage_classes: tuple[str, ...] = (),
+    scanned: int = 0,
 ) -> ObjectPage:
     """One key-ordered page of a folder: common prefixes are folders, the rest objects.
 
@@ -188,8 +227,10 @@ def object_page(
         marker = jump_marker(prefix + jump)
     page = ObjectPage(
         bucket=bucket, prefix=prefix, q=q, marker=marker, page_size=page_size, jump=jump,
-        shown_before=shown,
+        shown_before=shown, storage_classes=storage_classes, scanned_before=scanned,
     )  # fmt: skip
+    if storage_classes:
+        return _class_filtered_page(page)
     result = get_cos_client().list_objects(
         Bucket=bucket, Prefix=page.list_prefix, Delimiter="/", Marker=marker, MaxKeys=page_size
     )
@@ -202,4 +243,15 @@ def object_page(
         page.objects.append(_object_row(item, prefix))
     if str(result.get("IsTruncated", "false")).lower() == "true":
         page.next_marker = result.get("NextMarker") or ""
+    return page
+
+
+def _class_filtered_page(page: ObjectPage) -> ObjectPage:
+    scan = scan_by_class(
+        bucket=page.bucket, list_prefix=page.list_prefix, folder=page.prefix, marker=page.marker,
+        classes=frozenset(page.storage_classes), want=page.page_size,
+        budget=settings.CONSOLE_CLASS_FILTER_SCAN_MAX,
+    )  # fmt: skip
+    page.objects = [_object_row(item, page.prefix) for item in scan.matches]
+    page.next_marker, page.scanned, page.scan_stopped = scan.next_marker, scan.scanned, scan.stopped
     return page

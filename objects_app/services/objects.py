@@ -227,8 +227,9 @@ def object_storage_class_change(*, user: Any, bucket: str, key: str, storage_cla
         draft.took(response)
 
 
-def object_restore(*, user: Any, bucket: str, key: str, days: int, tier: str) -> None:
-    """Ask COS for a temporary readable copy of an ARCHIVE/DEEP_ARCHIVE object.
+def object_restore(*, user: Any, bucket: str, key: str, days: int, tier: str) -> int:
+    """Ask COS for a temporary readable copy of an ARCHIVE/DEEP_ARCHIVE object; it is then
+    followed until readable as a restore campaign of one object (whose id is returned).
 
     The tier is checked against the object's class first (COS refuses Expedited for
     DEEP_ARCHIVE), so nothing is sent that COS would refuse.
@@ -253,6 +254,12 @@ def object_restore(*, user: Any, bucket: str, key: str, days: int, tier: str) ->
             Key=key,
             RestoreRequest={"Days": days, "CASJobParameters": {"Tier": tier}},
         )
+    from objects_app.jobs.kinds.restore.services import object_campaign_start
+
+    job = object_campaign_start(
+        user=user, bucket=bucket, key=key, storage_class=storage_class, days=days, tier=tier
+    )
+    return job.pk
 
 
 def object_share(*, user: Any, bucket: str, key: str, version_id: str, expires: int) -> str:

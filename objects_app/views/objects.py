@@ -235,9 +235,12 @@ def object_storage_class(request: HttpRequest, bucket: str) -> HttpResponse:
 def object_restore(request: HttpRequest, bucket: str) -> HttpResponse:
     form = _valid(RestoreForm(request.POST))
     key = form.cleaned_data["key"]
-    services.object_restore(
+    campaign = services.object_restore(
         user=request.user, bucket=bucket, key=key, days=form.cleaned_data["days"],
         tier=form.cleaned_data["tier"],
     )  # fmt: skip
-    message = _("Restore requested. This page updates when the copy is readable.")
+    message = _(
+        "Restore requested. This page updates when the copy is readable; restore campaign "
+        "#%(id)s follows it and tells you when it is ready."
+    ) % {"id": campaign}
     return _done(request, detail_url(bucket, key), message)

@@ -230,8 +230,10 @@
     if (offer) offer.hidden = !(truncated && boxes.length && chosen === boxes.length) || (across && across.value === "1");
     var chosenAll = document.getElementById("select-across-chosen");
     if (chosenAll) chosenAll.hidden = !(across && across.value === "1");
-    var button = document.getElementById("delete-selected");
-    if (button) button.disabled = chosen === 0;
+    // Every action on the selection (delete, restore) waits for something to be selected.
+    document.querySelectorAll("#delete-selected, [data-needs-selection]").forEach(function (button) {
+      button.disabled = chosen === 0;
+    });
   }
 
   document.addEventListener("click", function (event) {

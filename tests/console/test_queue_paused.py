@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from objects_app.models import Job, JobKind, JobState
+from objects_app.models import Job, JobState
 from objects_app.selectors.queue import queue_available, queue_forget
 from stack.net import free_port
 from tests.console.conftest import SCRATCH_BUCKET
+from tests.jobs.factories import make_job
 
 pytestmark = pytest.mark.usefixtures("console_cos")
 PAUSED = "Jobs are paused: the job queue is not reachable"
@@ -25,8 +26,8 @@ def queue_down(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def running_job(alice) -> Job:  # type: ignore[no-untyped-def]
-    return Job.objects.create(
-        kind=JobKind.DELETE, user=alice, bucket=SCRATCH_BUCKET, prefix="x/", state=JobState.QUEUED
+    return make_job(
+        alice, "delete", bucket=SCRATCH_BUCKET, params={"prefixes": ["x/"]}, state=JobState.QUEUED
     )
 
 
