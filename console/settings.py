@@ -7,6 +7,7 @@ values (healthchecks' envbool/envint style) so a typo never silently becomes a d
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -249,6 +250,16 @@ CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 16)
 CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
+
+# --- Permissions area (issue 13): ACLs, bucket policies, the public-exposure audit ---
+# The CAM principal COS_SECRET_ID acts as when it is not the bucket owner's root account, e.g.
+# qcs::cam::uin/100000000001:uin/100000000011: a bucket policy that would deny it the means to
+# undo the policy is refused. Empty: the bucket owner's root account.
+CONSOLE_COS_PRINCIPAL = env_str("CONSOLE_COS_PRINCIPAL")
+if CONSOLE_COS_PRINCIPAL and not re.fullmatch(r"qcs::cam::uin/\d+:uin/\d+", CONSOLE_COS_PRINCIPAL):
+    raise ImproperlyConfigured(
+        "CONSOLE_COS_PRINCIPAL must look like qcs::cam::uin/<root uin>:uin/<uin>"
+    )
 
 LOGGING = {
     "version": 1,

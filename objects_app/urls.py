@@ -1,6 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, objects, uploads
+from objects_app.views import audit, browse, deletes, jobs, objects, permissions, uploads
 
 app_name = "objects"
 
@@ -40,4 +40,25 @@ urlpatterns = [
     path("b/<slug:bucket>/large-upload/", uploads.upload_start, name="upload-start"),
     path("uploads/<int:job_id>/", uploads.upload_status, name="upload-status"),
     path("uploads/<int:job_id>/chunks/<int:index>", uploads.upload_chunk, name="upload-chunk"),
+    # --- permissions (issue 13) ---
+    path("b/<slug:bucket>/permissions/", permissions.bucket_permissions, name="bucket-permissions"),
+    path(
+        "b/<slug:bucket>/permissions/acl/", permissions.bucket_acl_update, name="bucket-acl-update"
+    ),
+    path(
+        "b/<slug:bucket>/permissions/policy/",
+        permissions.bucket_policy_update,
+        name="bucket-policy-update",
+    ),
+    path(
+        "b/<slug:bucket>/permissions/policy/delete/",
+        permissions.bucket_policy_delete,
+        name="bucket-policy-delete",
+    ),
+    path(
+        "b/<slug:bucket>/object/permissions/",
+        permissions.object_permissions,
+        name="object-permissions",
+    ),
+    path("b/<slug:bucket>/object/acl/", permissions.object_acl_update, name="object-acl-update"),
 ]
