@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from coslocal import restore
+from coslocal import restore, routing
 from coslocal.auth import Identity, SignedRequest, authenticate
 from coslocal.config import Config
-from coslocal.errors import CosError, access_denied
+from coslocal.errors import CosError, RequestTimeout, access_denied
 from coslocal.faults import ConnectionAborted, Faults, apply
 from coslocal.handlers import ROUTES, Context
 from coslocal.handlers.common import check_key
@@ -29,31 +31,6 @@ STATUS_TEXT = {
     503: "Service Unavailable",
 }  # fmt: skip
 ADMIN_PREFIX = "/_coslocal/"
-# COS subresources coslocal does not implement: answered 501 instead of falling through to a
-# plain GET/PUT of the bucket or object (a GET ?cors must not return a listing).
-UNSUPPORTED = frozenset(
-    [
-        "accelerate",
-        "append",
-        "cors",
-        "domain",
-        "encryption",
-        "intelligenttiering",
-        "inventory",
-        "lifecycle",
-        "logging",
-        "notification",
-        "object-lock",
-        "origin",
-        "referer",
-        "replication",
-        "select",
-        "symlink",
-        "tagging",
-        "website",
-        "worm",
-    ]
-)
 
 
 class CosApp:
@@ -94,6 +71,7 @@ class CosApp:
         rule = self.faults.pick(req.method, req.raw_path, req.query_string)
         if rule is not None:
             apply(rule, req.environ)
+        routing.check(req, self.config)
         if req.bucket is not None and req.key:
             check_key(req.key)
         identity = authenticate(
@@ -103,10 +81,6 @@ class CosApp:
 
     def _route(self, req: Request, identity: Identity) -> Response:
         level = "service" if req.bucket is None else ("object" if req.key else "bucket")
-        unsupported = UNSUPPORTED.intersection(req.query)
-        if unsupported and level != "service":
-            name = sorted(unsupported)[0]
-            raise CosError(501, "NotImplemented", f"coslocal does not implement ?{name}.")
         for route in ROUTES:
             if route.level == level and route.method == req.method and route.accepts(req):
                 ctx = Context(self.config, self.store, req, identity)
@@ -129,9 +103,9 @@ class CosApp:
             ("TraceId", request_id),
         ]
         children += list(err.extra.items())
-        if req is not None:
-            _drain_small_body(req)
         resp = xml_response(document("Error", children), err.status)
+        if req is not None and not _drain_small_body(req):
+            _stop_reading(req)
         if req is not None and req.method == "HEAD":
             resp.body = b""  # HEAD errors carry no body (gunicorn drops it anyway)
         resp.headers += [("x-cos-trace-id", request_id), *err.headers]
@@ -182,17 +156,34 @@ def _json(data: Any) -> Response:
 DRAIN_LIMIT = 16 * 1024 * 1024
 
 
-def _drain_small_body(req: Request) -> None:
+def _stop_reading(req: Request) -> None:
+    """After an idle timeout: shut the socket for reading, so gunicorn sends this answer and then
+    closes (it would otherwise try to drain the rest of the body; it ignores an app's
+    "Connection: close")."""
+    sock = req.environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
+
+
+def _drain_small_body(req: Request) -> bool:
     """Read and drop an unread request body of up to 16 MiB before answering an error.
 
     gunicorn drains at most 64 KiB itself and otherwise closes the connection after the response
     (while it announced keep-alive), so a client reusing it would see a reset. COS keeps such
-    connections open; larger bodies are still left to gunicorn to cut off.
+    connections open; larger bodies are still left to gunicorn to cut off. False when the
+    connection cannot be kept: the client stopped sending (idle timeout).
     """
+    if req.timed_out:
+        return False
     reader = getattr(req.environ.get("wsgi.input"), "reader", None)
     remaining = getattr(reader, "length", None)
     if type(reader).__name__ != "LengthReader" or not isinstance(remaining, int):
-        return
+        return True
     if 0 < remaining <= DRAIN_LIMIT:
-        for _ in req.read_chunks(remaining):
-            pass
+        try:
+            for _ in req.read_chunks(remaining):
+                pass
+        except RequestTimeout:
+            return False
+    return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -89,10 +90,13 @@ def http_string(req: SignedRequest, fields: dict[str, str], host: str) -> str:
 
 
 def _parse_header(value: str) -> dict[str, str]:
+    """The q-* fields of an authorization string, read strictly as COS does: nothing is
+    stripped, so "q-ak=ID " names another (unknown) SecretId and a padded field name is no
+    field at all (the SDK emits the fields without any spaces, protocol 1.1 step 8)."""
     fields: dict[str, str] = {}
     for part in value.split("&"):
         name, _, val = part.partition("=")
-        fields[name.strip().lower()] = val.strip()
+        fields[name] = val
     return fields
 
 
@@ -108,12 +112,17 @@ def _identity(config: Config, cred: Credential) -> Identity:
     return Identity(anonymous=False, secret_id=cred.secret_id, root_uin=root, uin=cred.uin or root)
 
 
+_KEY_TIME = re.compile(r"^(\d+);(\d+)$")
+
+
 def _check_time(fields: dict[str, str], now: float) -> None:
-    key_time = fields.get("q-key-time") or fields.get("q-sign-time", "")
-    try:
-        start, end = (int(x) for x in key_time.split(";"))
-    except ValueError:
-        raise CosError(403, "AccessDenied", "Invalid q-key-time in the authorization.") from None
+    for name in ("q-sign-time", "q-key-time"):
+        if name in fields and not _KEY_TIME.match(fields[name]):
+            raise CosError(403, "AccessDenied", f"Invalid {name} in the authorization.")
+    m = _KEY_TIME.match(fields.get("q-key-time") or fields.get("q-sign-time", ""))
+    if m is None:
+        raise CosError(403, "AccessDenied", "Invalid q-key-time in the authorization.")
+    start, end = int(m[1]), int(m[2])
     if now > end:
         raise CosError(403, "AccessDenied", "Request has expired")
     if start > now + SKEW_SECONDS:
@@ -137,6 +146,10 @@ def _fields(req: SignedRequest) -> tuple[dict[str, str], str | None] | None:
     if auth and auth.strip():
         return _parse_header(auth), req.headers.get("x-cos-security-token")
     query = dict(req.query)
+    if query.get("sign"):
+        # The whole authorization string in one parameter, as the Node SDK's getAuth() output
+        # is put into URLs (its getObjectUrl and demo: "?sign=" + encodeURIComponent(auth)).
+        return _parse_header(query["sign"]), query.get("x-cos-security-token")
     if "q-signature" in query or "q-sign-algorithm" in query:
         return {k: v for k, v in query.items() if k.startswith("q-")}, query.get(
             "x-cos-security-token"

@@ -45,3 +45,15 @@ def invalid_argument(message: str) -> CosError:
 
 def invalid_request(message: str) -> CosError:
     return CosError(400, "InvalidRequest", message)
+
+
+class RequestTimeout(CosError):
+    """The client stopped sending its body (idle timeout); the connection is closed after it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            400,
+            "RequestTimeout",
+            "Your socket connection to the server was not read from or written to within the "
+            "timeout period.",
+        )

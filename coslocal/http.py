@@ -10,10 +10,19 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from coslocal.errors import CosError
+from coslocal.errors import CosError, RequestTimeout
 
-# <bucket>-<appid>.cos.<region>.<any domain> or .cos-internal. ; anything else is service level.
-_BUCKET_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.cos(?:-internal)?\.", re.I)
+# Hosts COS serves (protocol 2.1), under any domain (myqcloud.com, tencentcos.cn, localhost...):
+# <bucket>-<appid>.cos[-internal].<region>.<domain>  a bucket ("accelerate" for any region)
+# service.cos.<domain> / cos.<region>.<domain>       GET Service (all buckets / one region's)
+# an IP literal or a one-label name (localhost, a compose service name): a local server reached
+# directly, as the SDK's ServiceDomain='127.0.0.1:9000' does: GET Service and the admin endpoints.
+_BUCKET_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.cos(?:-internal)?\.(?P<region>[a-z0-9-]+)\.", re.I
+)
+_SERVICE_HOST = re.compile(r"^(?:service\.cos|cos(?:-internal)?\.(?P<region>[a-z0-9-]+))\.", re.I)
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+ANY_REGION = "accelerate"
 READ_CHUNK = 1 << 20
 MAX_KEY_BYTES = 850
 
@@ -44,6 +53,22 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
+def classify_host(host: str) -> tuple[str, str | None, str | None]:
+    """(kind, bucket, region) of a Host header: kind is bucket | service | local | unknown."""
+    if host.startswith("["):  # an IPv6 literal, with or without a port
+        return "local", None, None
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    m = _BUCKET_HOST.match(name + ".")
+    if m:
+        return "bucket", m["bucket"].lower(), m["region"].lower()
+    m = _SERVICE_HOST.match(name + ".")
+    if m:
+        return "service", None, (m["region"] or "").lower() or None
+    if not name or "." not in name or _IPV4.match(name):
+        return "local", None, None
+    return "unknown", None, None
+
+
 def _split_uri(raw_uri: str) -> tuple[str, str]:
     if not raw_uri.startswith("/"):  # absolute-form request target
         m = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*", raw_uri)
@@ -65,6 +90,9 @@ class Request:
     headers: dict[str, str]
     bucket: str | None
     key: str
+    host_kind: str = "local"  # bucket | service | local | unknown
+    host_region: str | None = None  # the region named by the Host, if any
+    timed_out: bool = False  # the body read hit the idle timeout: nothing more to drain
     request_id: str = field(default_factory=new_request_id)
 
     @classmethod
@@ -78,8 +106,7 @@ class Request:
         except (UnicodeDecodeError, ValueError) as exc:
             raise CosError(400, "InvalidURI", "Couldn't parse the specified URI.") from exc
         headers = _headers(environ)
-        host = headers.get("host", "").split(":")[0] if "[" not in headers.get("host", "") else ""
-        m = _BUCKET_HOST.match(host)
+        kind, bucket, region = classify_host(headers.get("host", ""))
         query: dict[str, str] = {}
         for k, v in pairs:
             query.setdefault(k, v)
@@ -92,15 +119,28 @@ class Request:
             query_pairs=pairs,
             query=query,
             headers=headers,
-            bucket=m.group("bucket").lower() if m else None,
+            bucket=bucket,
             key=path[1:] if path.startswith("/") else path,
+            host_kind=kind,
+            host_region=region,
         )
 
     def has(self, name: str) -> bool:
         return name in self.query
 
     def read_chunks(self, limit: int | None = None) -> Generator[bytes | bytearray, None, None]:
-        """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue)."""
+        """Stream the body (gunicorn decodes chunked transfer-encoding and answers 100-continue).
+
+        The socket carries an idle timeout (coslocal/worker.py): a client that stops sending
+        gets 400 RequestTimeout and the connection is closed.
+        """
+        try:
+            yield from self._read_chunks(limit)
+        except (BlockingIOError, TimeoutError) as exc:
+            self.timed_out = True
+            raise RequestTimeout() from exc
+
+    def _read_chunks(self, limit: int | None) -> Generator[bytes | bytearray, None, None]:
         direct = _direct_body(self.environ, limit)
         if direct is not None:
             yield from direct

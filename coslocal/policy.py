@@ -179,13 +179,19 @@ def evaluate(
     `principal` is the caller's qcs::cam::uin/A:uin/B (None: anonymous, matched only by
     anyone:anyone); `resource` is '<bucket>/<key>' for objects and '<bucket>/' for the bucket.
     """
+    # a bucket-level request ('<bucket>/') is also matched by a resource naming the bare bucket
+    names = (
+        (resource, resource[:-1])
+        if resource.count("/") == 1 and resource.endswith("/")
+        else (resource,)
+    )
     verdict = None
     for st in statements:
         if not any(p in (ANYONE, principal) for p in st.principals):
             continue
         if not any(a.match(name) for a in st.actions for name in actions):
             continue
-        if not any(r.match(resource) or r.match(resource.rstrip("/")) for r in st.resources):
+        if not any(r.match(name) for r in st.resources for name in names):
             continue
         if st.effect == "deny":
             return "deny"

@@ -1,21 +1,39 @@
 """Archive restore lifecycle, derived lazily from timestamps (no background threads).
 
-A restore record is {"requested": t0, "ready": t0 + restore_seconds, "expires": ready + days *
-day_seconds, "tier": ...}. The state at time t is ongoing before "ready", done until "expires",
-and gone afterwards (the object is archived again).
+A restore record is {"requested": t0, "ready": t0 + duration(class, tier), "expires": ready +
+days x day_seconds, "tier": ...}. The state at time t is ongoing before "ready", done until
+"expires", and gone afterwards (the object is archived again: GET 403 InvalidObjectState, HEAD
+without x-cos-restore).
+
+Timing: COS documents a range per class and tier (protocol 3.17); coslocal takes its upper end
+(the time by which COS says the data is readable), divided by --time-scale so tests and the demo
+see "in progress" turn into "ready" in seconds. --restore-seconds replaces the whole table with
+one flat duration; --restore-time CLASS:TIER=SECONDS overrides one entry.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from coslocal.config import Config
 from coslocal.errors import CosError
 from coslocal.http import http_date
 
+if TYPE_CHECKING:
+    from coslocal.config import Config
+
 ARCHIVE_CLASSES = {"ARCHIVE", "DEEP_ARCHIVE"}
+HOUR = 3600.0
+# (class, tier) -> COS seconds until readable: the upper end of each documented range.
+RESTORE_TIMES: dict[tuple[str, str], float] = {
+    ("ARCHIVE", "Expedited"): 5 * 60.0,  # 1-5 minutes
+    ("ARCHIVE", "Standard"): 5 * HOUR,  # 3-5 hours
+    ("ARCHIVE", "Bulk"): 12 * HOUR,  # 5-12 hours
+    ("DEEP_ARCHIVE", "Standard"): 24 * HOUR,  # 12-24 hours
+    ("DEEP_ARCHIVE", "Bulk"): 48 * HOUR,  # 24-48 hours
+}
+DAY = 86400.0
 _clock_offset = 0.0  # test hook: POST /_coslocal/clock moves restore time forward
 
 
@@ -32,10 +50,22 @@ def advance_clock(seconds: float) -> float:
     return _clock_offset
 
 
-TIERS = {
-    "ARCHIVE": {"Expedited", "Standard", "Bulk"},
-    "DEEP_ARCHIVE": {"Standard", "Bulk"},
-}
+TIERS = {klass: {t for c, t in RESTORE_TIMES if c == klass} for klass in sorted(ARCHIVE_CLASSES)}
+
+
+def duration(config: Config, storage_class: str, tier: str) -> float:
+    """Real seconds from a restore request until the copy is readable."""
+    if config.restore_seconds is not None:
+        return config.restore_seconds
+    cos_seconds = config.restore_times.get(
+        (storage_class, tier), RESTORE_TIMES[(storage_class, tier)]
+    )
+    return cos_seconds / config.time_scale
+
+
+def day_length(config: Config) -> float:
+    """Real seconds in one restore day (the unit of RestoreRequest Days)."""
+    return config.day_seconds if config.day_seconds is not None else DAY / config.time_scale
 
 
 def state(restore: dict[str, Any] | None, at: float | None = None) -> str:
@@ -97,13 +127,15 @@ def request_restore(
     if current == "ongoing":
         raise CosError(409, "RestoreAlreadyInProgress", "Object restore is already in progress.")
     if current == "done":
+        # COS does not document a repeat on a restored copy; S3 answers 200 and moves the expiry
+        # to Days from now (protocol 3.17), and so does coslocal.
         assert restore is not None
-        return 200, {**restore, "expires": t + days * config.day_seconds}
-    ready = t + config.restore_seconds
+        return 200, {**restore, "expires": t + days * day_length(config), "days": days}
+    ready = t + duration(config, storage_class, tier)
     record = {
         "requested": t,
         "ready": ready,
-        "expires": ready + days * config.day_seconds,
+        "expires": ready + days * day_length(config),
         "tier": tier,
         "days": days,
     }

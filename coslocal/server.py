@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers import gthread
-from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from coslocal.config import Config
 
@@ -31,7 +29,7 @@ class _Embedded(BaseApplication):  # type: ignore[misc]
         settings: dict[str, Any] = {
             "bind": f"{c.host}:{c.port}",
             "workers": 1,
-            "worker_class": "coslocal.server.CoslocalWorker",
+            "worker_class": "coslocal.worker.CoslocalWorker",
             "threads": c.threads,
             # Complete Multipart and big PUTs run long; gthread heartbeats from its main loop, so
             # this only bounds a wedged worker.
@@ -58,36 +56,12 @@ class _Embedded(BaseApplication):  # type: ignore[misc]
         return CosApp(self.config)
 
 
-class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, except that a lingering (graceful) close never blocks the event loop.
-
-    gthread closes finished connections on its main thread, and a graceful close waits up to 2 s
-    for the peer to hang up. One client that keeps a "Connection: close" socket open (urllib
-    after an HTTPError, say) would stall accept() for everyone, so those closes run on a
-    short-lived daemon thread instead.
-    """
-
-    def finish_request(self, conn: TConn, fs: Any) -> None:
-        conn.close = _background_close(conn)  # type: ignore[method-assign]
-        super().finish_request(conn, fs)
-
-
 # COS answers with "Server: tencent-cos"; gunicorn writes its own Server header from this global.
 gunicorn_wsgi.SERVER = "tencent-cos"
 
 # On SIGTERM, idle keep-alive connections are dropped after this long (gunicorn's default, 2 s,
 # made every test server stop take 2 s). Requests in flight still get graceful_timeout.
 gthread.STOP_KEEPALIVE_LINGER = 0.2
-
-
-def _background_close(conn: TConn) -> Any:
-    def close(graceful: bool = False) -> None:
-        if not graceful:
-            TConn.close(conn)
-            return
-        threading.Thread(target=TConn.close, args=(conn, True), daemon=True).start()
-
-    return close
 
 
 def _post_worker_init(worker: Any) -> None:

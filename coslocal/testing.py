@@ -38,7 +38,10 @@ class CoslocalServer:
         secret_key: str = DEFAULT_SECRET_KEY,
         appid: str = "1250000000",
         region: str = "ap-guangzhou",
-        restore_seconds: float = 2,
+        restore_seconds: float | None = None,
+        time_scale: float | None = None,
+        restore_times: dict[str, float] | None = None,
+        day_seconds: float | None = None,
         tokens: tuple[str, ...] | list[str] = (),
         users: tuple[str, ...] | list[str] = (),
         owner_uin: str | None = None,
@@ -50,7 +53,15 @@ class CoslocalServer:
         self.secret_key = secret_key
         self.appid = appid
         self.region = region
+        # Restore timing: without time_scale, every restore takes restore_seconds (default 2 s,
+        # as before); with time_scale, COS's table per class and tier is divided by it (and
+        # restore_times={"ARCHIVE:Bulk": secs} overrides entries) unless restore_seconds is set.
+        if restore_seconds is None and time_scale is None:
+            restore_seconds = 2
         self.restore_seconds = restore_seconds
+        self.time_scale = time_scale
+        self.restore_times = dict(restore_times or {})
+        self.day_seconds = day_seconds
         self.tokens = tuple(tokens)
         # "SECRETID:SECRETKEY:<owner uin>:<sub uin>": sub-accounts (owner uin = the bucket
         # owner's) and other root accounts (both uins equal), judged by ACLs and bucket policies
@@ -74,8 +85,15 @@ class CoslocalServer:
             "--host", self.host, "--port", str(self.port), "--data", str(self.data_dir),
             "--secret-id", self.secret_id, "--secret-key", self.secret_key,
             "--appid", self.appid, "--region", self.region,
-            "--restore-seconds", str(self.restore_seconds),
         ]  # fmt: skip
+        if self.restore_seconds is not None:
+            cmd += ["--restore-seconds", str(self.restore_seconds)]
+        if self.time_scale is not None:
+            cmd += ["--time-scale", str(self.time_scale)]
+        if self.day_seconds is not None:
+            cmd += ["--day-seconds", str(self.day_seconds)]
+        for spec, seconds in self.restore_times.items():
+            cmd += ["--restore-time", f"{spec}={seconds}"]
         for token in self.tokens:
             cmd += ["--token", token]
         for user in self.users:

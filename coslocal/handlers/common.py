@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import mimetypes
 from typing import Any
 
-from coslocal import restore
+from coslocal import restore, sse, traffic
 from coslocal.errors import CosError
 from coslocal.handlers.context import Context
 from coslocal.http import MAX_KEY_BYTES, http_date, parse_http_date
@@ -27,17 +28,38 @@ STORAGE_CLASSES = {"STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ARCHIVE", 
 MAX_META_BYTES = 2048
 
 
-def stored_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers a PUT/Initiate/Replaced copy keeps with the object."""
-    out = {STORED[k]: v for k, v in headers.items() if k in STORED}
-    meta = {k: v for k, v in headers.items() if k.startswith("x-cos-meta-")}
+def stored_headers(headers: dict[str, str], key: str) -> dict[str, str]:
+    """The headers a PUT/Initiate/Replaced copy keeps with the object.
+
+    Empty values are not kept (COS does not store an empty `Cache-Control:`), and without a
+    Content-Type (or with an empty one) the type is derived from the key's extension.
+    """
+    out = {STORED[k]: v for k, v in headers.items() if k in STORED and v.strip()}
+    meta = {k: v for k, v in headers.items() if k.startswith("x-cos-meta-") and v.strip()}
     if sum(len(k) + len(v) for k, v in meta.items()) > MAX_META_BYTES:
         raise CosError(400, "MetadataTooLarge", "Your metadata headers exceed 2 KB.")
     out.update(meta)
     if "x-cos-tagging" in headers:
         out["x-cos-tagging-count"] = str(len([t for t in headers["x-cos-tagging"].split("&") if t]))
-    out.setdefault("Content-Type", "application/octet-stream")
+    out.setdefault("Content-Type", content_type_for(key))
     return out
+
+
+_TYPES = mimetypes.MimeTypes()  # Python's built-in table only: the same answer on every machine
+# Compressed suffixes are "encodings" to mimetypes, not types; COS gives them types of their own.
+_EXTRA_TYPES = {".gz": "application/gzip", ".bz2": "application/x-bzip2", ".xz": "application/x-xz"}
+
+
+def content_type_for(key: str) -> str:
+    """The type COS derives from a key's extension (.zip -> application/zip, .txt -> text/plain);
+    application/octet-stream when there is none or it is unknown. The notes give no table;
+    Python's standard one agrees on the common types."""
+    name = key.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    if dot <= 0:
+        return "application/octet-stream"
+    ext = name[dot:].lower()
+    return _EXTRA_TYPES.get(ext) or _TYPES.types_map[True].get(ext) or "application/octet-stream"
 
 
 def storage_class(headers: dict[str, str]) -> str:
@@ -65,6 +87,7 @@ def object_headers(obj: ObjectVersion) -> list[tuple[str, str]]:
     if obj.version_id != "null":
         headers.append(("x-cos-version-id", obj.version_id))
     headers += restore.head_headers(obj.storage_class, obj.restore)
+    headers += sse.response_headers(obj.sse)
     return headers
 
 
@@ -90,11 +113,15 @@ def receive_body(ctx: Context, max_size: int = MAX_PUT) -> BlobWriter:
     if length is not None and length > max_size:
         raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size.")
     expected_md5 = _md5_header(ctx)
+    cap = traffic.requested(ctx.req)
+    pacer = traffic.Pacer(cap) if cap else None
     writer = ctx.store.blob_dir.writer()
     chunks = ctx.req.read_chunks(length)
     try:
         for chunk in chunks:
             writer.write(chunk)
+            if pacer is not None:
+                pacer.account(len(chunk))  # x-cos-traffic-limit: read no faster than the cap
             if writer.size > max_size:
                 raise CosError(
                     400, "EntityTooLarge", "Your proposed upload exceeds the maximum size."

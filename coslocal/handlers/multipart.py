@@ -7,7 +7,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from coslocal import acl
+from coslocal import acl, sse
 from coslocal.errors import CosError, invalid_argument, malformed_xml
 from coslocal.handlers.buckets import iso_millis
 from coslocal.handlers.common import receive_body, storage_class, stored_headers
@@ -32,14 +32,21 @@ def initiate_upload(ctx: Context) -> Response:
     headers = ctx.req.headers
     policy = acl.from_headers(headers, bucket=False, default="default") or {"canned": "default"}
     upload = ctx.store.create_upload(
-        ctx.bucket, ctx.key, stored_headers(headers), storage_class(headers), policy
+        ctx.bucket,
+        ctx.key,
+        stored_headers(headers, ctx.key),
+        storage_class(headers),
+        policy,
+        sse.from_request(headers),
     )
-    return xml_response(
+    resp = xml_response(
         document(
             "InitiateMultipartUploadResult",
             [("Bucket", ctx.bucket), ("Key", ctx.key), ("UploadId", upload.upload_id)],
         )
     )
+    resp.headers += sse.response_headers(upload.sse)
+    return resp
 
 
 def _part_number(ctx: Context) -> int:
@@ -55,6 +62,7 @@ def _upload(ctx: Context) -> Upload:
 
 def upload_part(ctx: Context) -> Response:
     number, upload = _part_number(ctx), _upload(ctx)
+    sse.require_key(upload.sse, ctx.req.headers)  # each part of an SSE-C upload brings the key
     writer = receive_body(ctx, MAX_PART)
     etag = f'"{writer.md5.hexdigest()}"'
     part = Part(number, writer.size, etag, writer.crc64, writer.blob_id, time.time())
@@ -63,7 +71,9 @@ def upload_part(ctx: Context) -> Response:
     except BaseException:
         ctx.store.blob_dir.unlink([writer.blob_id])
         raise
-    return empty_response().header("ETag", etag).header("x-cos-hash-crc64ecma", writer.crc64)
+    resp = empty_response().header("ETag", etag).header("x-cos-hash-crc64ecma", writer.crc64)
+    resp.headers += sse.response_headers(upload.sse)
+    return resp
 
 
 def upload_part_copy(ctx: Context) -> Response:
@@ -86,6 +96,7 @@ def upload_part_copy(ctx: Context) -> Response:
     )
     if src.version_id != "null":
         resp.header("x-cos-copy-source-version-id", src.version_id)
+    resp.headers += sse.response_headers(upload.sse)
     return resp.header("x-cos-hash-crc64ecma", crc)
 
 
@@ -218,6 +229,7 @@ def complete_upload(ctx: Context) -> Response:
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
     if obj.version_id != "null":
         resp.header("x-cos-version-id", obj.version_id)
+    resp.headers += sse.response_headers(obj.sse)
     return resp
 
 

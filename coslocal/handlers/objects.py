@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from coslocal import acl
-from coslocal.errors import CosError, invalid_request, malformed_xml
+from coslocal import acl, sse, traffic
+from coslocal.config import Config
+from coslocal.errors import CosError, invalid_request, malformed_xml, no_such_bucket
 from coslocal.handlers.common import (
     check_conditions,
     check_key,
@@ -24,7 +25,7 @@ from coslocal.handlers.common import (
     version_param,
 )
 from coslocal.handlers.context import Context
-from coslocal.http import _BUCKET_HOST, Response, empty_response, xml_response
+from coslocal.http import ANY_REGION, Response, classify_host, empty_response, xml_response
 from coslocal.store import NewObject, ObjectVersion
 from coslocal.store.blobs import CHUNK, BlobDir, BlobWriter
 from coslocal.xmlout import Node, child_text, document, parse
@@ -37,8 +38,9 @@ GET_ATTEMPTS = 5
 def put_object(ctx: Context) -> Response:
     ctx.store.get_bucket(ctx.bucket)  # fail before streaming a body into a missing bucket
     headers = ctx.req.headers
-    meta, klass = stored_headers(headers), storage_class(headers)
+    meta, klass = stored_headers(headers, ctx.key), storage_class(headers)
     policy = acl.from_headers(headers, bucket=False, default="default") or {"canned": "default"}
+    encryption = sse.from_request(headers)
     writer = receive_body(ctx)
     new = NewObject(
         writer.size,
@@ -49,6 +51,7 @@ def put_object(ctx: Context) -> Response:
         klass,
         policy,
         time.time(),
+        encryption,
     )
     if not writer.size:
         ctx.store.blob_dir.unlink([writer.blob_id])  # empty objects need no file
@@ -57,6 +60,7 @@ def put_object(ctx: Context) -> Response:
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
     if obj.version_id != "null":
         resp.header("x-cos-version-id", obj.version_id)
+    resp.headers += sse.response_headers(obj.sse)
     return resp
 
 
@@ -79,6 +83,7 @@ def _lookup(ctx: Context, action: str) -> ObjectVersion:
             ctx.require_bucket_read()
         raise
     ctx.authorize_object(obj, (action,), "READ")
+    sse.require_key(obj.sse, ctx.req.headers)
     return obj
 
 
@@ -124,6 +129,7 @@ def get_object(ctx: Context) -> Response:
 
 
 def _get_object(ctx: Context) -> Response:
+    cap = traffic.requested(ctx.req)
     obj = _lookup(ctx, "GetObject")
     require_readable(obj)
     status = check_conditions(ctx.req.headers, obj)
@@ -139,7 +145,10 @@ def _get_object(ctx: Context) -> Response:
     headers.append(("Content-Length", str(length)))
     if rng:
         headers.append(("Content-Range", f"bytes {start}-{end}/{obj.size}"))
-    body = open_body(ctx.store.blob_dir, obj, start, length, ctx.req.environ)
+    if cap is not None and length:
+        body: Any = traffic.paced(iter_range(ctx.store.blob_dir, obj, start, length), cap)
+    else:
+        body = open_body(ctx.store.blob_dir, obj, start, length, ctx.req.environ)
     return Response(206 if rng else 200, headers, body)
 
 
@@ -210,25 +219,27 @@ def delete_object(ctx: Context) -> Response:
 # ---- copy -----------------------------------------------------------------------------------
 
 
-def parse_copy_source(value: str) -> tuple[str, str, str | None]:
+def parse_copy_source(value: str, config: Config) -> tuple[str, str, str | None]:
     """'<bucket>.cos.<region>.myqcloud.com/<url-encoded key>[?versionId=]' -> parts."""
     src = value.strip()
     if "://" in src:
         src = src.split("://", 1)[1]
     host, sep, rest = src.partition("/")
-    m = _BUCKET_HOST.match(host + ".")
-    if not sep or not m or not host.lower().startswith(m.group("bucket").lower() + ".cos"):
+    kind, bucket, region = classify_host(host)
+    if not sep or kind != "bucket" or bucket is None:
         raise CosError(400, "InvalidArgument", "The x-cos-copy-source header is invalid.")
+    if region not in (config.region, ANY_REGION):
+        raise no_such_bucket()  # a source bucket in another region: not one coslocal serves
     path, _, query = rest.partition("?")
     key = unquote(path)
     version = parse_qs(query).get("versionId", [None])[0]
     if not key:
         raise CosError(400, "InvalidArgument", "The x-cos-copy-source header names no key.")
-    return m.group("bucket").lower(), key, version or None
+    return bucket, key, version or None
 
 
 def copy_source(ctx: Context) -> ObjectVersion:
-    bucket, key, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"])
+    bucket, key, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"], ctx.config)
     # The current version being a delete marker is a 404; naming one by versionId is a 400.
     obj = ctx.store.get_object(bucket, key, version, allow_dm=version is not None)
     if obj.is_dm:
@@ -237,6 +248,7 @@ def copy_source(ctx: Context) -> ObjectVersion:
             "version id."
         )
     ctx.require_object_read(obj)  # a copy needs read permission on its source as well
+    sse.require_key(obj.sse, ctx.req.headers, sse.COPY_SOURCE)
     require_readable(obj)
     if check_conditions(ctx.req.headers, obj, prefix="x-cos-copy-source-") is not None:
         raise precondition_failed()
@@ -261,14 +273,23 @@ def copy_object(ctx: Context) -> Response:
             "The source object size is too large (more than "
             "5GB) to copy. Please use UploadPart-Copy API.",
         )
-    meta = stored_headers(headers) if directive == "Replaced" else dict(src.headers)
+    meta = stored_headers(headers, ctx.key) if directive == "Replaced" else dict(src.headers)
     policy = acl.from_headers(headers, bucket=False, default="default") or src.acl
+    encryption = sse.from_request(headers)  # never inherited from the source (protocol 3.7)
     writer = copy_blob(ctx, src, 0, src.size)
     blobs = [[writer.blob_id, writer.size]] if writer.size else []
     if not writer.size:
         ctx.store.blob_dir.unlink([writer.blob_id])
     new = NewObject(
-        src.size, src.etag, writer.crc64, blobs, meta, storage_class(headers), policy, time.time()
+        src.size,
+        src.etag,
+        writer.crc64,
+        blobs,
+        meta,
+        storage_class(headers),
+        policy,
+        time.time(),
+        encryption,
     )
     obj = _commit(ctx, new, writer.blob_id)
     children: list[Node] = [
@@ -284,6 +305,7 @@ def copy_object(ctx: Context) -> Response:
     if obj.version_id != "null":
         resp.header("x-cos-version-id", obj.version_id)
     resp.header("x-cos-hash-crc64ecma", obj.crc64 or "0")
+    resp.headers += sse.response_headers(obj.sse)
     return resp
 
 
@@ -292,7 +314,7 @@ def _copies_itself(ctx: Context, src: ObjectVersion) -> bool:
     version: copying `key?versionId=V` onto `key` is how S3 and COS make an old version current."""
     if (src.bucket, src.key) != (ctx.bucket, ctx.key):
         return False
-    _, _, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"])
+    _, _, version = parse_copy_source(ctx.req.headers["x-cos-copy-source"], ctx.config)
     return version is None
 
 

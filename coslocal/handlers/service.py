@@ -44,8 +44,13 @@ def _matches(ctx: Context) -> Callable[[Bucket], bool]:
             400, "InvalidArgument", "create-time needs a unix time and range=lt|gt|lte|gte."
         )
 
+    # cos.<region>.myqcloud.com lists that region's buckets only (protocol 3.1)
+    host_region = ctx.req.host_region
+
     def keep(bucket: Bucket) -> bool:
         if region and region != ctx.config.region:
+            return False
+        if host_region and host_region != ctx.config.region:
             return False
         if "tagkey" in query:
             return False  # coslocal keeps no bucket tags, so no bucket carries the tag asked for

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS versions (
     headers TEXT NOT NULL DEFAULT '{}',
     storage_class TEXT NOT NULL DEFAULT 'STANDARD',
     acl TEXT NOT NULL DEFAULT '{}',
-    restore TEXT
+    restore TEXT,
+    sse TEXT
 );
 CREATE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, id DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_version ON versions (bucket, key, version_id);
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     initiated REAL NOT NULL,
     headers TEXT NOT NULL,
     storage_class TEXT NOT NULL,
-    acl TEXT NOT NULL
+    acl TEXT NOT NULL,
+    sse TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
@@ -64,7 +66,11 @@ CREATE TABLE IF NOT EXISTS parts (
 
 
 # Columns added after the first release: data directories made before them get them on open.
-LATER_COLUMNS = (("buckets", "policy", "TEXT"),)
+LATER_COLUMNS = (
+    ("buckets", "policy", "TEXT"),
+    ("versions", "sse", "TEXT"),  # server-side encryption: JSON, see coslocal/sse.py
+    ("uploads", "sse", "TEXT"),
+)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

@@ -48,13 +48,20 @@ class MultipartOps:
         ) -> int: ...
 
     def create_upload(
-        self, bucket: str, key: str, headers: dict[str, str], storage_class: str, acl: dict
+        self,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        storage_class: str,
+        acl: dict,
+        sse: dict | None = None,
     ) -> Upload:
         upload_id = f"{int(time.time() * 1000):x}{secrets.token_hex(12)}"
         with self.db.write() as conn:
             self.get_bucket(bucket, conn)
             conn.execute(
-                "INSERT INTO uploads VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO uploads (upload_id, bucket, key, initiated, headers, storage_class,"
+                " acl, sse) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     upload_id,
                     bucket,
@@ -63,6 +70,7 @@ class MultipartOps:
                     json.dumps(headers),
                     storage_class,
                     json.dumps(acl),
+                    json.dumps(sse) if sse else None,
                 ),
             )
         return self.get_upload(bucket, key, upload_id)
@@ -183,6 +191,7 @@ class MultipartOps:
                 storage_class=upload.storage_class,
                 acl=upload.acl,
                 mtime=time.time(),
+                sse=upload.sse,
             )
             row_id = self._insert(conn, bucket, key, versioning, new, is_dm=False)
             conn.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))

@@ -148,7 +148,7 @@ class ObjectOps:
         version_id = new_version_id() if versioning == "Enabled" else "null"
         cur = conn.execute(
             "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"
-            " blobs, mtime, headers, storage_class, acl) VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?)",
+            " blobs, mtime, headers, storage_class, acl, sse) VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?,?)",
             (
                 bucket,
                 key,
@@ -162,6 +162,7 @@ class ObjectOps:
                 json.dumps(new.headers),
                 new.storage_class,
                 json.dumps(new.acl),
+                json.dumps(new.sse) if new.sse else None,
             ),
         )
         assert cur.lastrowid is not None

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def _json_or_none(raw: str | None) -> Any:
+    return json.loads(raw) if raw else None
+
+
 @dataclass
 class Bucket:
     name: str
@@ -40,6 +44,7 @@ class ObjectVersion:
     storage_class: str
     acl: dict[str, Any]
     restore: dict[str, Any] | None = field(default=None)
+    sse: dict[str, Any] | None = field(default=None)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ObjectVersion:
@@ -59,6 +64,7 @@ class ObjectVersion:
             storage_class=row["storage_class"],
             acl=json.loads(row["acl"]),
             restore=json.loads(row["restore"]) if row["restore"] else None,
+            sse=_json_or_none(row["sse"]),
         )
 
 
@@ -74,6 +80,7 @@ class NewObject:
     storage_class: str
     acl: dict[str, Any]
     mtime: float
+    sse: dict[str, Any] | None = None
 
 
 @dataclass
@@ -85,6 +92,7 @@ class Upload:
     headers: dict[str, str]
     storage_class: str
     acl: dict[str, Any]
+    sse: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Upload:
@@ -96,6 +104,7 @@ class Upload:
             json.loads(row["headers"]),
             row["storage_class"],
             json.loads(row["acl"]),
+            _json_or_none(row["sse"]),
         )
 
 

@@ -381,3 +381,30 @@ def test_acl_xml_with_one_grant_reads_back_exactly_one(sdk: CosS3Client, bucket:
     sdk.put_bucket_acl(Bucket=bucket, ACL="private")
     grants = sdk.get_bucket_acl(Bucket=bucket)["AccessControlList"]["Grant"]
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+
+
+def test_resource_matching_rules() -> None:
+    """`*` is the only wildcard; the bare bucket (or `<bucket>/*`) covers bucket-level actions;
+    a resource naming `dir` does not cover the folder object `dir/`."""
+    from coslocal import policy as engine
+
+    b = f"b-{APPID}"
+    doc = _policy(
+        _statement(b, "allow", ANYONE, ["*"], "dir"),
+        _statement(b, "allow", SUB_PRINCIPAL, ["GetObject"], "pub/?x*"),
+        {
+            **_statement(b, "allow", ANYONE, ["GetBucket"]),
+            "Resource": [f"qcs::cos:{REGION}:uid/{APPID}:{b}"],
+        },
+    )
+    _, statements = engine.parse(json.dumps(doc).encode(), region=REGION, appid=APPID, bucket=b)
+
+    def verdict(principal: str | None, action: str, key: str) -> str | None:
+        return engine.evaluate(statements, principal, (action,), f"{b}/{key}")
+
+    assert verdict(None, "GetObject", "dir") == "allow"
+    assert verdict(None, "GetObject", "dir/") is None
+    assert verdict(None, "GetBucket", "") == "allow"
+    assert verdict(SUB_PRINCIPAL, "GetObject", "pub/?xyz") == "allow"  # "?" is literal
+    assert verdict(SUB_PRINCIPAL, "GetObject", "pub/axyz") is None
+    assert verdict(OTHER_PRINCIPAL, "GetObject", "pub/?xyz") is None
