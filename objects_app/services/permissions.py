@@ -120,9 +120,9 @@ def _exposure_lines(after: Acl, exposed: set[Grant], *, bucket: bool) -> list[Sa
         for g in sorted(exposed, key=lambda g: (g.grantee, g.permission))
     ]
     if bucket and any(g.gives_read for g in exposed):
-        lines.append(format_html("{}", _(
-            "Reading covers listing every key, and every object whose ACL is default inherits it."
-        )))  # fmt: skip
+        text = _("Reading covers listing every key, and every object whose ACL is {default} "
+                 "inherits it.")  # fmt: skip
+        lines.append(format_html(text, default=words.code("default")))
     return lines
 
 
