@@ -156,9 +156,11 @@ def _listed_grants(data: Mapping[str, Any]) -> list[Grant]:
 
 def _derive_canned(listed: list[Grant], *, bucket: bool) -> str:
     """The widest canned ACL whose grants are all listed (the rest become explicit grants)."""
-    order = ("public-read-write", "public-read", "authenticated-read") if bucket else (
-        "public-read", "authenticated-read"
-    )  # fmt: skip
+    order = (
+        ("public-read-write", "public-read", "authenticated-read")
+        if bucket
+        else ("public-read", "authenticated-read")
+    )
     for canned in order:
         if all(g in listed for g in _canned_grants(canned)):
             return canned

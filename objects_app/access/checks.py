@@ -29,12 +29,27 @@ MAX_POLICY_BYTES = 20 * 1024
 MAX_STATEMENT_BYTES = 4095
 _ACTION = re.compile(r"^(\*|name/cos:[A-Za-z*]+)$")
 _RESOURCE = re.compile(r"^qcs::cos:(?P<region>[^:]*):uid/(?P<appid>[^:]*):(?P<bucket>[^/]+)(/.*)?$")
-_STATEMENT_KEYS = {"sid", "effect", "principal", "action", "resource", "condition",
-                   "notaction", "notresource", "notprincipal"}  # fmt: skip
+_STATEMENT_KEYS = {
+    "sid",
+    "effect",
+    "principal",
+    "action",
+    "resource",
+    "condition",
+    "notaction",
+    "notresource",
+    "notprincipal",
+}
 # What the console needs so that an admin can always undo a policy: manage the policy and the
 # bucket ACL, list, and read/write/delete objects and their ACLs anywhere in the bucket.
-BUCKET_ACTIONS = ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucket",
-                  "GetBucketACL", "PutBucketACL")  # fmt: skip
+BUCKET_ACTIONS = (
+    "GetBucketPolicy",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "GetBucket",
+    "GetBucketACL",
+    "PutBucketACL",
+)
 OBJECT_ACTIONS = ("GetObject", "PutObject", "DeleteObject", "GetObjectACL", "PutObjectACL")
 
 
@@ -96,8 +111,10 @@ def _check_resources(value: Any, bucket: str, region: str, appid: str) -> list[s
             and m["bucket"] == bucket
         )
         if not ok:
-            errors.append(_("resource %(r)s is not in this bucket: write it as %(example)s.")
-                          % {"r": r, "example": example})  # fmt: skip
+            errors.append(
+                _("resource %(r)s is not in this bucket: write it as %(example)s.")
+                % {"r": r, "example": example}
+            )
     return errors
 
 
@@ -108,8 +125,10 @@ def _check_statement(raw: Any, top_principal: Any, ctx: tuple[str, str, str]) ->
         len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
         > MAX_STATEMENT_BYTES
     ):
-        return [_("it is longer than %(n)s bytes (COS's limit per statement).")
-                % {"n": MAX_STATEMENT_BYTES}]  # fmt: skip
+        return [
+            _("it is longer than %(n)s bytes (COS's limit per statement).")
+            % {"n": MAX_STATEMENT_BYTES}
+        ]
     st = _lower(raw)
     errors = [
         _("unknown element %(name)s.") % {"name": k} for k in sorted(set(st) - _STATEMENT_KEYS)
@@ -133,15 +152,19 @@ def _check_statement(raw: Any, top_principal: Any, ctx: tuple[str, str, str]) ->
 def _parse_json(text: str) -> tuple[Any, list[str]]:
     size = len(text.encode())
     if size > MAX_POLICY_BYTES:
-        return None, [_("The policy is %(size)s bytes; at most %(max)s bytes are accepted.")
-                      % {"size": f"{size:,}", "max": f"{MAX_POLICY_BYTES:,}"}]  # fmt: skip
+        return None, [
+            _("The policy is %(size)s bytes; at most %(max)s bytes are accepted.")
+            % {"size": f"{size:,}", "max": f"{MAX_POLICY_BYTES:,}"}
+        ]
     try:
         return json.loads(text), []
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
         message = getattr(exc, "msg", str(exc))
-        return None, [_("This is not valid JSON (line %(line)s, column %(col)s: %(msg)s).")
-                      % {"line": line, "col": col, "msg": message}]  # fmt: skip
+        return None, [
+            _("This is not valid JSON (line %(line)s, column %(col)s: %(msg)s).")
+            % {"line": line, "col": col, "msg": message}
+        ]
 
 
 def policy_errors(text: str, *, bucket: str, region: str, appid: str) -> list[str]:
@@ -152,8 +175,10 @@ def policy_errors(text: str, *, bucket: str, region: str, appid: str) -> list[st
     if not isinstance(doc, dict):
         return [_("The policy must be a JSON object with a statement list.")]
     top = _lower(doc)
-    errors = [_("Unknown top-level element %(name)s.") % {"name": k}
-              for k in sorted(set(top) - {"version", "statement", "principal"})]  # fmt: skip
+    errors = [
+        _("Unknown top-level element %(name)s.") % {"name": k}
+        for k in sorted(set(top) - {"version", "statement", "principal"})
+    ]
     if top.get("version", "2.0") != "2.0":
         errors.append(_('version must be "2.0".'))
     statements = top.get("statement")
@@ -172,8 +197,12 @@ def _locks_out(match: Match, who: Principal, action: str) -> str:
     return _(
         "Statement %(n)s denies %(action)s to %(who)s on %(where)s: the console (%(who)s) could "
         "no longer undo this policy. Narrow the statement's principal or resource."
-    ) % {"n": match.statement.number, "action": action_label(match.action), "who": who.qcs
-         or ANYONE_PRINCIPAL, "where": where}  # fmt: skip
+    ) % {
+        "n": match.statement.number,
+        "action": action_label(match.action),
+        "who": who.qcs or ANYONE_PRINCIPAL,
+        "where": where,
+    }
 
 
 def lockout_errors(policy: Policy, *, bucket: str, console: list[Principal]) -> list[str]:

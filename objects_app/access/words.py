@@ -79,9 +79,11 @@ def _statement_phrase(match: Match, verb_allow: bool) -> SafeString:
         else _("bucket policy statement {n} denies {action} on {where}")
     )
     return format_html(
-        text, n=match.statement.number, action=code(action_label(match.action)),
+        text,
+        n=match.statement.number,
+        action=code(action_label(match.action)),
         where=code(match.where),
-    )  # fmt: skip
+    )
 
 
 def _acl_phrase(rule: d.Rule, owner: str, *, bucket: bool) -> SafeString:
@@ -112,8 +114,9 @@ def rule_phrase(rule: d.Rule, owner: str = "") -> SafeString:
         return _statement_phrase(rule.match, rule.kind == d.POLICY_ALLOW)
     if rule.kind == d.POLICY_MAYBE and rule.match is not None:
         phrase = _statement_phrase(rule.match, rule.match.statement.effect == "allow")
-        return format_html(_("{statement}, under conditions the console does not evaluate"),
-                           statement=phrase)  # fmt: skip
+        return format_html(
+            _("{statement}, under conditions the console does not evaluate"), statement=phrase
+        )
     if rule.kind == d.OWNER:
         return format_html("{}", _("the bucket owner's root account always has full access"))
     if rule.kind == d.ACL_UNREADABLE:
@@ -127,8 +130,11 @@ def decision_sentence(decision: d.Decision, owner: str = "") -> SafeString:
     who = who_words(decision.who, owner)
     why = rule_phrase(decision.rule, owner)
     if decision.allowed is None:
-        return format_html(_("Unknown whether {who} can read this object: {why}."),
-                           who=who_inline(decision.who, owner), why=why)  # fmt: skip
+        return format_html(
+            _("Unknown whether {who} can read this object: {why}."),
+            who=who_inline(decision.who, owner),
+            why=why,
+        )
     if decision.allowed:
         return format_html(_("{who} can read this object, because {why}."), who=who, why=why)
     if decision.rule.kind == d.NOTHING and decision.who.kind == "anyone":
@@ -152,14 +158,25 @@ def prefix_sentence(decision: PrefixDecision, owner: str = "") -> SafeString:
     prefix = code(decision.prefix or "/")
     if decision.allowed and decision.rule is not None:
         why = rule_phrase(decision.rule, owner)
-        return format_html(_("{who} can read every object under {prefix}, because {why}."),
-                           who=who, prefix=prefix, why=why)  # fmt: skip
+        return format_html(
+            _("{who} can read every object under {prefix}, because {why}."),
+            who=who,
+            prefix=prefix,
+            why=why,
+        )
     if decision.allowed is False and decision.rule is not None:
         why = rule_phrase(decision.rule, owner)
-        return format_html(_("{who} cannot read any object under {prefix}, because {why}."),
-                           who=who, prefix=prefix, why=why)  # fmt: skip
-    return format_html(_("Whether {who} can read an object under {prefix} depends on the object:"),
-                       who=who_inline(decision.who, owner), prefix=prefix)  # fmt: skip
+        return format_html(
+            _("{who} cannot read any object under {prefix}, because {why}."),
+            who=who,
+            prefix=prefix,
+            why=why,
+        )
+    return format_html(
+        _("Whether {who} can read an object under {prefix} depends on the object:"),
+        who=who_inline(decision.who, owner),
+        prefix=prefix,
+    )
 
 
 def prefix_points(decision: PrefixDecision, owner: str = "") -> list[SafeString]:
@@ -167,14 +184,22 @@ def prefix_points(decision: PrefixDecision, owner: str = "") -> list[SafeString]
     points = []
     if decision.bucket_acl is not None:
         points.append(
-            format_html(_("objects whose ACL is {default} can be read, because {why}"),
-                        default=code("default"), why=rule_phrase(decision.bucket_acl, owner))
-        )  # fmt: skip
+            format_html(
+                _("objects whose ACL is {default} can be read, because {why}"),
+                default=code("default"),
+                why=rule_phrase(decision.bucket_acl, owner),
+            )
+        )
     else:
         points.append(
-            format_html(_("the bucket ACL gives no read access, so objects whose ACL is "
-                          "{default} cannot be read through it"), default=code("default"))
-        )  # fmt: skip
+            format_html(
+                _(
+                    "the bucket ACL gives no read access, so objects whose ACL is "
+                    "{default} cannot be read through it"
+                ),
+                default=code("default"),
+            )
+        )
     for match in decision.partial:
         phrase = _statement_phrase(match, match.statement.effect == "allow")
         points.append(format_html(_("for some of these keys, {why}"), why=phrase))

@@ -63,8 +63,10 @@ class GrantRow:
 
 def grant_rows(acl: Acl) -> list[GrantRow]:
     implied = [g for g in acl.effective if g not in acl.grants]
-    rows = [GrantRow(g, words.grantee_words(g, acl.owner), words.permission_words(g.permission),
-                     True) for g in implied]  # fmt: skip
+    rows = [
+        GrantRow(g, words.grantee_words(g, acl.owner), words.permission_words(g.permission), True)
+        for g in implied
+    ]
     rows += [
         GrantRow(g, words.grantee_words(g, acl.owner), words.permission_words(g.permission), False)
         for g in acl.grants
@@ -103,11 +105,18 @@ def object_permissions(*, bucket: str, key: str, version_id: str = "") -> Object
     found = exposure(bucket=bucket, key=key, acl=acl, bucket_acl=b_acl, policy=policy)
     decision = found.decision
     return ObjectPermissions(
-        bucket=bucket, key=key, version_id=version_id, acl=acl, bucket_acl=b_acl, policy=policy,
-        exposure=found, sentence=words.decision_sentence(decision, b_acl.owner),
+        bucket=bucket,
+        key=key,
+        version_id=version_id,
+        acl=acl,
+        bucket_acl=b_acl,
+        policy=policy,
+        exposure=found,
+        sentence=words.decision_sentence(decision, b_acl.owner),
         also=[words.rule_phrase(r, b_acl.owner) for r in decision.also],
-        grants=grant_rows(acl), owner=owner_words(acl),
-    )  # fmt: skip
+        grants=grant_rows(acl),
+        owner=owner_words(acl),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,12 +144,14 @@ def statement_rows(policy: Policy, bucket: str, owner: str) -> list[StatementRow
 def _statement_row(st: Statement, bucket: str, owner: str) -> StatementRow:
     patterns = st.resource_patterns(bucket)
     return StatementRow(
-        number=st.number, effect=st.effect,
+        number=st.number,
+        effect=st.effect,
         principals=[(_principal_words(p, owner), p) for p in st.principals],
         actions=[action_label(a) for a in st.actions],
         resources=[p or "/" for _, p in patterns] or list(st.resources),
-        exact=st.exact, sid=st.sid,
-    )  # fmt: skip
+        exact=st.exact,
+        sid=st.sid,
+    )
 
 
 @dataclass
@@ -173,10 +184,15 @@ def bucket_permissions(*, bucket: str) -> BucketPermissions:
         any(g.gives_read and g.kind == "everyone" for g in acl.effective) or bool(listing)
     )
     return BucketPermissions(
-        bucket=bucket, acl=acl, policy=policy, grants=grant_rows(acl),
-        statements=statement_rows(policy, bucket, acl.owner), document=_pretty(policy.document),
-        owner=owner_words(acl), public_listing=public_listing,
-    )  # fmt: skip
+        bucket=bucket,
+        acl=acl,
+        policy=policy,
+        grants=grant_rows(acl),
+        statements=statement_rows(policy, bucket, acl.owner),
+        document=_pretty(policy.document),
+        owner=owner_words(acl),
+        public_listing=public_listing,
+    )
 
 
 @dataclass
@@ -207,13 +223,25 @@ def who_can_read(
             who, bucket=bucket, key=target, acl=acl, bucket_acl=b_acl, policy=policy
         )
         return WhoAnswer(
-            who, target, False, decision.allowed, words.decision_sentence(decision, b_acl.owner),
-            also=[words.rule_phrase(r, b_acl.owner) for r in decision.also], note=note,
+            who,
+            target,
+            False,
+            decision.allowed,
+            words.decision_sentence(decision, b_acl.owner),
+            also=[words.rule_phrase(r, b_acl.owner) for r in decision.also],
+            note=note,
             rule_kind=decision.rule.kind,
-        )  # fmt: skip
+        )
     found = can_read_prefix(who, bucket=bucket, prefix=target, bucket_acl=b_acl, policy=policy)
-    answer = WhoAnswer(who, target, True, found.allowed, words.prefix_sentence(found, b_acl.owner),
-                       note=note, rule_kind=found.rule.kind if found.rule else "")  # fmt: skip
+    answer = WhoAnswer(
+        who,
+        target,
+        True,
+        found.allowed,
+        words.prefix_sentence(found, b_acl.owner),
+        note=note,
+        rule_kind=found.rule.kind if found.rule else "",
+    )
     if found.allowed is None:
         answer.points = words.prefix_points(found, b_acl.owner)
         _sample(answer, bucket, b_acl, policy, found)

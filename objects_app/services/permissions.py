@@ -46,8 +46,10 @@ class AclChange:
         assert self.grant is not None
         if self.op == "add":
             if len(acl.grants) >= MAX_GRANTS:
-                raise ObjectsError(_("An ACL holds at most %(n)s grants.") % {"n": MAX_GRANTS},
-                                   fields={"grantee": [_("The ACL is full.")]})  # fmt: skip
+                raise ObjectsError(
+                    _("An ACL holds at most %(n)s grants.") % {"n": MAX_GRANTS},
+                    fields={"grantee": [_("The ACL is full.")]},
+                )
             return acl.with_grant(self.grant)
         if self.grant not in acl.grants:
             raise ObjectsError(
@@ -85,8 +87,9 @@ def object_acl_change(
     b_acl = bucket_acl(bucket)
     exposed = _wide(after, b_acl) - _wide(before, b_acl)
     if exposed and not confirmed:
-        found = exposure(bucket=bucket, key=key, acl=after, bucket_acl=b_acl,
-                         policy=bucket_policy(bucket))  # fmt: skip
+        found = exposure(
+            bucket=bucket, key=key, acl=after, bucket_acl=b_acl, policy=bucket_policy(bucket)
+        )
         lines = [words.decision_sentence(found.decision, b_acl.owner)] if found.public else []
         return ConfirmNeeded(lines + _exposure_lines(after, exposed, bucket=False))
     detail = _acl_detail(before, after)
@@ -116,12 +119,13 @@ def _exposure_lines(after: Acl, exposed: set[Grant], *, bucket: bool) -> list[Sa
             _("{who} will be able to {what}."),
             who=words.grantee_words(g, after.owner),
             what=words.permission_words(g.permission),
-        )  # fmt: skip
+        )
         for g in sorted(exposed, key=lambda g: (g.grantee, g.permission))
     ]
     if bucket and any(g.gives_read for g in exposed):
-        text = _("Reading covers listing every key, and every object whose ACL is {default} "
-                 "inherits it.")  # fmt: skip
+        text = _(
+            "Reading covers listing every key, and every object whose ACL is {default} inherits it."
+        )
         lines.append(format_html(text, default=words.code("default")))
     return lines
 
@@ -148,7 +152,7 @@ def _public_phrases(policy: Policy, bucket: str) -> dict[tuple[str, str], SafeSt
     return {
         (m.action, m.pattern): format_html(
             _("Anyone on the internet: {why}."), why=words.rule_phrase(_allow_rule(m))
-        )  # fmt: skip
+        )
         for m in checks.public_matches(policy, bucket=bucket)
     }
 

@@ -69,10 +69,14 @@ def object_permissions(request: HttpRequest, bucket: str) -> HttpResponse:
     perms = selectors.object_permissions(bucket=bucket, **data)
     can_edit = has_role(request.user, ADMIN) and not data["version_id"]
     context = {
-        "bucket": bucket, "perms": perms, "version_id": data["version_id"],
+        "bucket": bucket,
+        "perms": perms,
+        "version_id": data["version_id"],
         "acl_form_url": reverse("objects:object-acl-update", args=[bucket]) if can_edit else "",
-        "key": perms.key, "canned_choices": OBJECT_CANNED, "object_permissions": OBJECT_PERMISSIONS,
-    }  # fmt: skip
+        "key": perms.key,
+        "canned_choices": OBJECT_CANNED,
+        "object_permissions": OBJECT_PERMISSIONS,
+    }
     return render_page_or_partial(
         request, PANEL, context, partials={}, default_partial="permissions-panel"
     )
@@ -88,20 +92,27 @@ def bucket_permissions(request: HttpRequest, bucket: str) -> HttpResponse:
     if form is not None:
         data = require_valid(form).cleaned_data
         answer = selectors.who_can_read(
-            bucket=bucket, target=data["target"], is_prefix=data["is_prefix"], who=data["who"],
+            bucket=bucket,
+            target=data["target"],
+            is_prefix=data["is_prefix"],
+            who=data["who"],
             version_id=data["version_id"],
-        )  # fmt: skip
+        )
     htmx = getattr(request, "htmx", None)
     if htmx and htmx.target == "who-result" and not htmx.history_restore_request:
         return render(request, f"{PAGE}#who-result", {"bucket": bucket, "answer": answer})
     page = selectors.bucket_permissions(bucket=bucket)
     can_edit = has_role(request.user, ADMIN)
     context = {
-        "bucket": bucket, "page": page, "answer": answer, "question": request.GET,
+        "bucket": bucket,
+        "page": page,
+        "answer": answer,
+        "question": request.GET,
         "acl_form_url": reverse("objects:bucket-acl-update", args=[bucket]) if can_edit else "",
-        "canned_choices": BUCKET_CANNED, "bucket_permissions": BUCKET_PERMISSIONS,
+        "canned_choices": BUCKET_CANNED,
+        "bucket_permissions": BUCKET_PERMISSIONS,
         "policy_example": selectors.policy_example(bucket),
-    }  # fmt: skip
+    }
     return render_page_or_partial(request, PAGE, context, partials={})
 
 
@@ -111,9 +122,12 @@ def object_acl_update(request: HttpRequest, bucket: str) -> HttpResponse:
     data = require_valid(ObjectAclChangeForm(request.POST)).cleaned_data
     key = data["key"]
     outcome = services.object_acl_change(
-        user=request.user, bucket=bucket, key=key, change=data["change"],
+        user=request.user,
+        bucket=bucket,
+        key=key,
+        change=data["change"],
         confirmed=data["confirmed"],
-    )  # fmt: skip
+    )
     if isinstance(outcome, services.ConfirmNeeded):
         url = reverse("objects:object-acl-update", args=[bucket])
         context = {"lines": outcome.lines, "action_url": url, "key": key, "bucket": bucket}

@@ -261,14 +261,17 @@ def test_prefix_answers() -> None:
         _st("allow", ANYONE_P, ["name/cos:GetObject"], "public/*"),
         _st("deny", ANYONE_P, ["name/cos:GetObject"], "public/secret/*"),
     )
-    whole = can_read_prefix(ANYONE, bucket=BUCKET, prefix="public/img/", bucket_acl=PRIVATE,
-                            policy=policy)  # fmt: skip
+    whole = can_read_prefix(
+        ANYONE, bucket=BUCKET, prefix="public/img/", bucket_acl=PRIVATE, policy=policy
+    )
     assert whole.allowed is True and whole.rule is not None and whole.rule.kind == d.POLICY_ALLOW
-    denied = can_read_prefix(ANYONE, bucket=BUCKET, prefix="public/secret/", bucket_acl=PRIVATE,
-                             policy=policy)  # fmt: skip
+    denied = can_read_prefix(
+        ANYONE, bucket=BUCKET, prefix="public/secret/", bucket_acl=PRIVATE, policy=policy
+    )
     assert denied.allowed is False
-    mixed = can_read_prefix(ANYONE, bucket=BUCKET, prefix="public/", bucket_acl=PRIVATE,
-                            policy=policy)  # fmt: skip
+    mixed = can_read_prefix(
+        ANYONE, bucket=BUCKET, prefix="public/", bucket_acl=PRIVATE, policy=policy
+    )
     assert mixed.allowed is None
     assert sorted(m.statement.number for m in mixed.partial) == [1, 2]
     points = [_text(p) for p in words.prefix_points(mixed, OWNER)]
@@ -307,8 +310,9 @@ def test_acl_from_the_clients_answer() -> None:
     default = acl_from_sdk(_sdk_acl([owner_fc], "default"), bucket=False)
     assert default.canned == "default" and default.grants == () and default.inherits
     # an exact grant list (no owner grant) with one grant
-    exact = acl_from_sdk(_sdk_acl([({"Type": "Group", "URI": AUTHENTICATED_USERS}, "READ")]),
-                         bucket=False)  # fmt: skip
+    exact = acl_from_sdk(
+        _sdk_acl([({"Type": "Group", "URI": AUTHENTICATED_USERS}, "READ")]), bucket=False
+    )
     assert exact.canned == "authenticated-read" and exact.grants == ()
     bucket = acl_from_sdk(
         _sdk_acl([owner_fc, all_read, ({"Type": "Group", "URI": ALL_USERS}, "WRITE")]), bucket=True
@@ -317,8 +321,11 @@ def test_acl_from_the_clients_answer() -> None:
 
 
 def test_acl_headers_keep_canned_and_grants() -> None:
-    acl = Acl(OWNER, "default", (Grant(SUB.qcs, "READ"), Grant(ALL_USERS, "READ_ACP"),
-                                 Grant(OTHER.qcs, "READ")))  # fmt: skip
+    acl = Acl(
+        OWNER,
+        "default",
+        (Grant(SUB.qcs, "READ"), Grant(ALL_USERS, "READ_ACP"), Grant(OTHER.qcs, "READ")),
+    )
     assert acl_headers(acl) == {
         "ACL": "default",
         "GrantRead": f'id="{SUB.qcs}",id="{OTHER.qcs}"',

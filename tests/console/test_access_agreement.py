@@ -44,11 +44,21 @@ def _all(allowed: bool, kind: str) -> dict[str, tuple[bool, str]]:
 
 
 def _policy(sdk: Any, bucket: str, *statements: tuple[str, str, list[str], str]) -> None:
-    sdk.put_bucket_policy(Bucket=bucket, Policy={"version": "2.0", "statement": [
-        {"effect": effect, "principal": {"qcs": [who]}, "action": actions,
-         "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{bucket}/{path}"]}
-        for effect, who, actions, path in statements
-    ]})  # fmt: skip
+    sdk.put_bucket_policy(
+        Bucket=bucket,
+        Policy={
+            "version": "2.0",
+            "statement": [
+                {
+                    "effect": effect,
+                    "principal": {"qcs": [who]},
+                    "action": actions,
+                    "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{bucket}/{path}"],
+                }
+                for effect, who, actions, path in statements
+            ],
+        },
+    )
 
 
 def _put(sdk: Any, bucket: str, key: str, **acl: str) -> None:
@@ -75,8 +85,12 @@ def policy_deny_wins(sdk: Any, bucket: str) -> None:
     sdk.put_bucket_acl(Bucket=bucket, ACL="public-read")
     _put(sdk, bucket, "secret/k", ACL="public-read")
     _put(sdk, bucket, "open/k")
-    _policy(sdk, bucket, ("allow", ANY, ["name/cos:*"], "*"),
-            ("deny", ANY, ["name/cos:Get*"], "secret/*"))  # fmt: skip
+    _policy(
+        sdk,
+        bucket,
+        ("allow", ANY, ["name/cos:*"], "*"),
+        ("deny", ANY, ["name/cos:Get*"], "secret/*"),
+    )
 
 
 def grants_to_accounts(sdk: Any, bucket: str) -> None:
@@ -90,8 +104,12 @@ def authenticated_read(sdk: Any, bucket: str) -> None:
 def policy_for_sub_account(sdk: Any, bucket: str) -> None:
     _put(sdk, bucket, "docs/a")
     _put(sdk, bucket, "docs/private/a", ACL="public-read")
-    _policy(sdk, bucket, ("allow", SUB_QCS, ["name/cos:Get*"], "docs/*"),
-            ("deny", SUB_QCS, ["*"], "docs/private/*"))  # fmt: skip
+    _policy(
+        sdk,
+        bucket,
+        ("allow", SUB_QCS, ["name/cos:Get*"], "docs/*"),
+        ("deny", SUB_QCS, ["*"], "docs/private/*"),
+    )
 
 
 def bucket_grant_to_other_root(sdk: Any, bucket: str) -> None:
@@ -101,12 +119,19 @@ def bucket_grant_to_other_root(sdk: Any, bucket: str) -> None:
 
 def exact_grant_list_to_anyone(sdk: Any, bucket: str) -> None:
     _put(sdk, bucket, "k")
-    grantee = {"@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-               "@xsi:type": "CanonicalUser", "ID": ANY}  # fmt: skip
-    sdk.put_object_acl(Bucket=bucket, Key="k", AccessControlPolicy={
-        "Owner": {"ID": f"qcs::cam::uin/{APPID}:uin/{APPID}"},
-        "AccessControlList": {"Grant": [{"Grantee": grantee, "Permission": "READ"}]},
-    })  # fmt: skip
+    grantee = {
+        "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+        "@xsi:type": "CanonicalUser",
+        "ID": ANY,
+    }
+    sdk.put_object_acl(
+        Bucket=bucket,
+        Key="k",
+        AccessControlPolicy={
+            "Owner": {"ID": f"qcs::cam::uin/{APPID}:uin/{APPID}"},
+            "AccessControlList": {"Grant": [{"Grantee": grantee, "Permission": "READ"}]},
+        },
+    )
 
 
 NO = (False, d.NOTHING)

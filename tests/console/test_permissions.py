@@ -48,8 +48,10 @@ def url(name: str, bucket: str) -> str:
 
 def object_acl(cos_client, bucket: str, key: str = "a/k.txt") -> dict:  # type: ignore[no-untyped-def]
     acl = cos_client.get_object_acl(Bucket=bucket, Key=key)
-    grants = [(g["Grantee"].get("URI") or g["Grantee"].get("ID"), g["Permission"])
-              for g in acl["AccessControlList"].get("Grant", [])]  # fmt: skip
+    grants = [
+        (g["Grantee"].get("URI") or g["Grantee"].get("ID"), g["Permission"])
+        for g in acl["AccessControlList"].get("Grant", [])
+    ]
     return {"canned": acl["CannedACL"], "grants": grants}
 
 
@@ -64,11 +66,20 @@ def policy_of(cos_client, bucket: str) -> dict | None:  # type: ignore[no-untype
 
 
 def policy_text(bucket: str, *statements: tuple[str, str, list[str], str]) -> str:
-    return json.dumps({"version": "2.0", "statement": [
-        {"effect": effect, "principal": {"qcs": [who]}, "action": actions,
-         "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{bucket}/{path}"]}
-        for effect, who, actions, path in statements
-    ]})  # fmt: skip
+    return json.dumps(
+        {
+            "version": "2.0",
+            "statement": [
+                {
+                    "effect": effect,
+                    "principal": {"qcs": [who]},
+                    "action": actions,
+                    "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{bucket}/{path}"],
+                }
+                for effect, who, actions, path in statements
+            ],
+        }
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -133,12 +144,17 @@ def test_who_can_read_partial_and_full_page(client, bob, bucket, cos_client):
     text = full.content.decode()
     assert "<html" in text and "can read every object under" in text
     account = {"principal": "account", "account": "100000000002", "target": "a/k.txt"}
-    text = client.get(url("bucket-permissions", bucket), account, HTTP_HX_TARGET="who-result",
-                      **HTMX).content.decode()  # fmt: skip
+    text = client.get(
+        url("bucket-permissions", bucket), account, HTTP_HX_TARGET="who-result", **HTMX
+    ).content.decode()
     assert "<strong>Yes.</strong> Account 100000000002 can read this object, because bucket" in text
     cos_client.put_object(Bucket=bucket, Key="z.txt", Body=b"z")
-    text = client.get(url("bucket-permissions", bucket), {**account, "target": "z.txt"},
-                      HTTP_HX_TARGET="who-result", **HTMX).content.decode()  # fmt: skip
+    text = client.get(
+        url("bucket-permissions", bucket),
+        {**account, "target": "z.txt"},
+        HTTP_HX_TARGET="who-result",
+        **HTMX,
+    ).content.decode()
     assert (
         "<strong>No.</strong> Account 100000000002 cannot read this object, because no ACL" in text
     )
@@ -146,9 +162,11 @@ def test_who_can_read_partial_and_full_page(client, bob, bucket, cos_client):
 
 def test_who_can_read_needs_a_valid_account(client, bob, bucket):
     client.force_login(bob)
-    response = client.get(url("bucket-permissions", bucket),
-                          {"principal": "account", "account": "bob", "target": "a/k.txt"},
-                          HTTP_ACCEPT="application/json")  # fmt: skip
+    response = client.get(
+        url("bucket-permissions", bucket),
+        {"principal": "account", "account": "bob", "target": "a/k.txt"},
+        HTTP_ACCEPT="application/json",
+    )
     assert response.status_code == 422
     assert "account uin" in response.json()["fields"]["account"][0]
 
@@ -160,13 +178,17 @@ def test_viewers_and_operators_cannot_change_acls(client, bob, alice, bucket, co
     before = object_acl(cos_client, bucket)
     for user in (bob, alice):
         client.force_login(user)
-        response = client.post(url("object-acl-update", bucket),
-                               {"key": "a/k.txt", "op": "canned", "canned": "public-read",
-                                "confirmed": "on"}, **HTMX)  # fmt: skip
+        response = client.post(
+            url("object-acl-update", bucket),
+            {"key": "a/k.txt", "op": "canned", "canned": "public-read", "confirmed": "on"},
+            **HTMX,
+        )
         assert response.status_code == 403
-        response = client.post(url("bucket-policy-update", bucket),
-                               {"policy": policy_text(bucket, ("allow", ANY, ["*"], "*")),
-                                "confirmed": "on"}, **HTMX)  # fmt: skip
+        response = client.post(
+            url("bucket-policy-update", bucket),
+            {"policy": policy_text(bucket, ("allow", ANY, ["*"], "*")), "confirmed": "on"},
+            **HTMX,
+        )
         assert response.status_code == 403
     assert object_acl(cos_client, bucket) == before
     assert policy_of(cos_client, bucket) is None
@@ -195,8 +217,13 @@ def test_making_an_object_public_asks_first_then_audits(client, admin, bucket, c
 def test_grants_are_added_and_removed_keeping_the_canned_acl(client, admin, bucket, cos_client):
     client.force_login(admin)
     sub = "qcs::cam::uin/1250000000:uin/100000000011"
-    add = {"key": "a/k.txt", "op": "add", "grantee_kind": "account",
-           "grantee": "1250000000:100000000011", "permission": "READ"}  # fmt: skip
+    add = {
+        "key": "a/k.txt",
+        "op": "add",
+        "grantee_kind": "account",
+        "grantee": "1250000000:100000000011",
+        "permission": "READ",
+    }
     response = client.post(url("object-acl-update", bucket), add, **HTMX)
     assert "HX-Redirect" in response  # a grant to one account needs no confirmation
     acl = object_acl(cos_client, bucket)
@@ -230,20 +257,43 @@ def test_a_grant_to_everyone_needs_confirmation(client, admin, bucket, cos_clien
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        ({"op": "add", "grantee_kind": "account", "grantee": "alice", "permission": "READ"},
-         "grantee", "Enter an account uin"),
-        ({"op": "add", "grantee_kind": "account", "grantee": "0", "permission": "READ"},
-         "grantee", "Enter an account uin"),
-        ({"op": "add", "grantee_kind": "account", "grantee": "100000000002", "permission": "WRITE"},
-         "permission", "choose one of READ, READ_ACP, WRITE_ACP, FULL_CONTROL."),
-        ({"op": "add", "grantee_kind": "account", "grantee": "100000000002", "permission": "ALL"},
-         "permission", "Unknown permission"),
+        (
+            {"op": "add", "grantee_kind": "account", "grantee": "alice", "permission": "READ"},
+            "grantee",
+            "Enter an account uin",
+        ),
+        (
+            {"op": "add", "grantee_kind": "account", "grantee": "0", "permission": "READ"},
+            "grantee",
+            "Enter an account uin",
+        ),
+        (
+            {
+                "op": "add",
+                "grantee_kind": "account",
+                "grantee": "100000000002",
+                "permission": "WRITE",
+            },
+            "permission",
+            "choose one of READ, READ_ACP, WRITE_ACP, FULL_CONTROL.",
+        ),
+        (
+            {
+                "op": "add",
+                "grantee_kind": "account",
+                "grantee": "100000000002",
+                "permission": "ALL",
+            },
+            "permission",
+            "Unknown permission",
+        ),
         ({"op": "canned", "canned": "public-read-write"}, "canned", "Unknown canned ACL"),
         ({"op": "remove", "grant": "nonsense"}, "grant", "This does not name a grant."),
     ],
-)  # fmt: skip
-def test_bad_acl_input_is_refused_next_to_the_field(client, admin, bucket, cos_client, form, field,
-                                                    message):  # fmt: skip
+)
+def test_bad_acl_input_is_refused_next_to_the_field(
+    client, admin, bucket, cos_client, form, field, message
+):
     client.force_login(admin)
     before = object_acl(cos_client, bucket)
     response = client.post(url("object-acl-update", bucket), {"key": "a/k.txt", **form}, **HTMX)
@@ -314,31 +364,53 @@ def _big_policy(bucket: str) -> str:
         (lambda b: '{"version": "2.0", "statement": [', "This is not valid JSON (line 1, column"),
         (_big_policy, "bytes; at most 20,480 bytes are accepted."),
         (lambda b: "[]", "must be a JSON object"),
-        (lambda b: policy_text(b, ("allow", "bob", ["name/cos:GetObject"], "*")),
-         "Statement 1: unknown principal bob"),
-        (lambda b: policy_text(b, ("allow", ANY, ["GetObject"], "*")),
-         "Statement 1: unknown action GetObject"),
-        (lambda b: policy_text(b, ("maybe", ANY, ["name/cos:GetObject"], "*")),
-         "Statement 1: effect must be Allow or Deny."),
-        (lambda b: policy_text(b, ("allow", ANY, ["*"], "*")).replace(b, "other-1250000000"),
-         "is not in this bucket"),
-        (lambda b: json.dumps({"statement": [{"effect": "allow", "action": ["*"]}]}),
-         "Statement 1: it has no principal."),
-        (lambda b: policy_text(b, ("deny", ANY, ["name/cos:*"], "*")),
-         "the console (qcs::cam::uin/1250000000:uin/1250000000) could no longer undo this policy"),
-        (lambda b: policy_text(b, ("deny", "qcs::cam::uin/1250000000:uin/1250000000",
-                                   ["name/cos:PutBucketPolicy"], "*")),
-         "Statement 1 denies cos:PutBucketPolicy"),
+        (
+            lambda b: policy_text(b, ("allow", "bob", ["name/cos:GetObject"], "*")),
+            "Statement 1: unknown principal bob",
+        ),
+        (
+            lambda b: policy_text(b, ("allow", ANY, ["GetObject"], "*")),
+            "Statement 1: unknown action GetObject",
+        ),
+        (
+            lambda b: policy_text(b, ("maybe", ANY, ["name/cos:GetObject"], "*")),
+            "Statement 1: effect must be Allow or Deny.",
+        ),
+        (
+            lambda b: policy_text(b, ("allow", ANY, ["*"], "*")).replace(b, "other-1250000000"),
+            "is not in this bucket",
+        ),
+        (
+            lambda b: json.dumps({"statement": [{"effect": "allow", "action": ["*"]}]}),
+            "Statement 1: it has no principal.",
+        ),
+        (
+            lambda b: policy_text(b, ("deny", ANY, ["name/cos:*"], "*")),
+            "the console (qcs::cam::uin/1250000000:uin/1250000000) could no longer undo",
+        ),
+        (
+            lambda b: policy_text(
+                b,
+                (
+                    "deny",
+                    "qcs::cam::uin/1250000000:uin/1250000000",
+                    ["name/cos:PutBucketPolicy"],
+                    "*",
+                ),
+            ),
+            "Statement 1 denies cos:PutBucketPolicy",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_policies_are_refused_next_to_the_field(
     client, admin, bucket, cos_client, make, message
 ):
     original = policy_text(bucket, ("deny", ANY, ["name/cos:GetObject"], "keep/*"))
     cos_client.put_bucket_policy(Bucket=bucket, Policy=original)
     client.force_login(admin)
-    response = client.post(url("bucket-policy-update", bucket),
-                           {"policy": make(bucket), "confirmed": "on"}, **HTMX)  # fmt: skip
+    response = client.post(
+        url("bucket-policy-update", bucket), {"policy": make(bucket), "confirmed": "on"}, **HTMX
+    )
     assert response.status_code == 422
     reasons = json.loads(response["HX-Trigger"])["console:field-errors"]["fields"]["policy"]
     assert any(message in reason for reason in reasons), reasons
@@ -352,8 +424,9 @@ def test_a_policy_cos_refuses_is_shown_next_to_the_field(client, admin, bucket, 
     doc = json.loads(policy_text(bucket, ("allow", ANY, ["name/cos:GetObject"], "a/*")))
     doc["statement"][0]["condition"] = {"ip_equal": {"qcs:ip": ["10.0.0.0/8"]}}
     client.force_login(admin)
-    response = client.post(url("bucket-policy-update", bucket),
-                           {"policy": json.dumps(doc), "confirmed": "on"}, **HTMX)  # fmt: skip
+    response = client.post(
+        url("bucket-policy-update", bucket), {"policy": json.dumps(doc), "confirmed": "on"}, **HTMX
+    )
     assert response.status_code == 422
     [reason] = json.loads(response["HX-Trigger"])["console:field-errors"]["fields"]["policy"]
     assert (

@@ -31,11 +31,23 @@ def bucket(cos_client) -> str:  # type: ignore[no-untyped-def]
         cos_client.create_bucket(Bucket=name)
     cos_client.put_object(Bucket=name, Key="docs/report.txt", Body=b"numbers")
     cos_client.put_object(Bucket=name, Key="public/logo.txt", Body=b"logo", ACL="public-read")
-    policy = {"version": "2.0", "statement": [{
-        "effect": "allow", "principal": {"qcs": [ANY]}, "action": ["name/cos:GetObject"],
-        "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{name}/public/*"]}, {
-        "effect": "deny", "principal": {"qcs": [ANY]}, "action": ["name/cos:*"],
-        "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{name}/docs/secret/*"]}]}  # fmt: skip
+    policy = {
+        "version": "2.0",
+        "statement": [
+            {
+                "effect": "allow",
+                "principal": {"qcs": [ANY]},
+                "action": ["name/cos:GetObject"],
+                "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{name}/public/*"],
+            },
+            {
+                "effect": "deny",
+                "principal": {"qcs": [ANY]},
+                "action": ["name/cos:*"],
+                "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{name}/docs/secret/*"],
+            },
+        ],
+    }
     cos_client.put_bucket_policy(Bucket=name, Policy=policy)
     return name
 
@@ -67,8 +79,9 @@ def test_demo_logo_says_public_to_a_viewer(page, live_server, django_user_model,
     shot(page, "object-permissions-viewer")
 
 
-def test_admin_makes_an_object_public_after_confirming(page, live_server, django_user_model,
-                                                       bucket, cos_client):  # type: ignore[no-untyped-def]  # fmt: skip
+def test_admin_makes_an_object_public_after_confirming(
+    page, live_server, django_user_model, bucket, cos_client
+):  # type: ignore[no-untyped-def]
     log_in(page, live_server, django_user_model, username="adam", role="admin")
     open_object(page, live_server, bucket, "docs/report.txt")
     assert page.locator("#access-answer").inner_text() == (
@@ -97,8 +110,9 @@ def test_admin_makes_an_object_public_after_confirming(page, live_server, django
     )
 
 
-def test_admin_adds_and_removes_a_grant_and_sees_refusals(page, live_server, django_user_model,
-                                                          bucket, cos_client):  # type: ignore[no-untyped-def]  # fmt: skip
+def test_admin_adds_and_removes_a_grant_and_sees_refusals(
+    page, live_server, django_user_model, bucket, cos_client
+):  # type: ignore[no-untyped-def]
     log_in(page, live_server, django_user_model, username="adele", role="admin")
     open_object(page, live_server, bucket, "docs/report.txt")
     page.fill("#grant-form-grantee", "not-a-uin")
@@ -119,8 +133,9 @@ def test_admin_adds_and_removes_a_grant_and_sees_refusals(page, live_server, dja
     assert [g["Permission"] for g in grants["AccessControlList"]["Grant"]] == ["FULL_CONTROL"]
 
 
-def test_bucket_page_policy_table_json_and_who_can_read(page, live_server, django_user_model,
-                                                        bucket):  # type: ignore[no-untyped-def]  # fmt: skip
+def test_bucket_page_policy_table_json_and_who_can_read(
+    page, live_server, django_user_model, bucket
+):  # type: ignore[no-untyped-def]
     log_in(page, live_server, django_user_model, username="vic", role="viewer")
     page.goto(f"{live_server.url}/b/{bucket}/")
     page.click("#bucket-permissions-link")
@@ -162,16 +177,26 @@ def test_admin_policy_refusal_shows_next_to_the_field(page, live_server, django_
     error = page.locator("#policy-form .field-error")
     error.wait_for()
     assert error.inner_text().startswith("This is not valid JSON (line 1, column")
-    lock = {"version": "2.0", "statement": [{"effect": "deny", "principal": {"qcs": [ANY]},
-            "action": ["name/cos:*"], "resource": ["*"]}]}  # fmt: skip
+    lock = {
+        "version": "2.0",
+        "statement": [
+            {
+                "effect": "deny",
+                "principal": {"qcs": [ANY]},
+                "action": ["name/cos:*"],
+                "resource": ["*"],
+            }
+        ],
+    }
     page.fill("#policy-text", json.dumps(lock))
     page.click("#policy-submit")
     page.wait_for_selector("#policy-form .field-error >> text=could no longer undo this policy")
     shot(page, "bucket-permissions-refusal")
 
 
-def test_permission_screens_on_a_phone_and_in_chinese(phone_page, zh_page, live_server,
-                                                      django_user_model, bucket):  # type: ignore[no-untyped-def]  # fmt: skip
+def test_permission_screens_on_a_phone_and_in_chinese(
+    phone_page, zh_page, live_server, django_user_model, bucket
+):  # type: ignore[no-untyped-def]
     for n, each in enumerate((phone_page, zh_page)):
         log_in(each, live_server, django_user_model, username=f"admin{n}", role="admin")
         open_object(each, live_server, bucket, "public/logo.txt")
