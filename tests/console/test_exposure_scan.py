@@ -43,7 +43,7 @@ def _scan(
 
 
 @pytest.fixture
-def seeded(acl_console) -> str:  # type: ignore[no-untyped-def]
+def seeded(acl_console):  # type: ignore[no-untyped-def]
     bucket = f"expo{next(_names)}-{APPID}"
     seed_exposure_bucket(get_cos_client(), bucket)
     acl_console.set_faults(**unreadable_fault(bucket))
