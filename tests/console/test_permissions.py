@@ -312,7 +312,7 @@ def test_bucket_public_read_asks_first(client, admin, bucket, cos_client):
     form = {"op": "canned", "canned": "public-read"}
     text = client.post(url("bucket-acl-update", bucket), form, **HTMX).content.decode()
     assert "Make this public?" in text
-    assert "every object whose ACL is <code translate=\"no\">default</code> inherits it" in text
+    assert 'every object whose ACL is <code translate="no">default</code> inherits it' in text
     assert cos_client.get_bucket_acl(Bucket=bucket)["CannedACL"] == "private"
     client.post(url("bucket-acl-update", bucket), {**form, "confirmed": "on"}, **HTMX)
     assert cos_client.get_bucket_acl(Bucket=bucket)["CannedACL"] == "public-read"
