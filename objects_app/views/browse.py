@@ -51,7 +51,11 @@ def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
             "max_upload_bytes": settings.CONSOLE_DIRECT_UPLOAD_MAX_BYTES,
             "inline_delete_max": services.INLINE_DELETE_MAX,
         },
-        partials={"object-table": "object-table", "load-more": "object-rows"},
+        partials={
+            "object-table": "object-table",
+            "object-listing": "object-listing",
+            "load-more": "object-rows",
+        },
         default_partial="object-table",
     )
 
