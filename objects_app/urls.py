@@ -1,6 +1,15 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, objects, permissions, uploads
+from objects_app.views import (
+    audit,
+    browse,
+    deletes,
+    exposure,
+    jobs,
+    objects,
+    permissions,
+    uploads,
+)
 
 app_name = "objects"
 
@@ -61,4 +70,9 @@ urlpatterns = [
         name="object-permissions",
     ),
     path("b/<slug:bucket>/object/acl/", permissions.object_acl_update, name="object-acl-update"),
+    path("b/<slug:bucket>/exposure/", exposure.exposure_audits, name="exposure-audits"),
+    path("exposure/<int:job_id>/", exposure.exposure_report, name="exposure-report"),
+    path(
+        "exposure/<int:job_id>/report.csv", exposure.exposure_report_csv, name="exposure-report-csv"
+    ),
 ]

@@ -144,18 +144,22 @@ def judge(
     return Finding(entry, status, found.reason, rule_detail(found.decision.rule))
 
 
+Marker = tuple[str, str]  # (key marker, version-id marker); ("", "") starts the listing
+
+
 def list_page(
-    client: Any, bucket: str, prefix: str, marker: str, versions: bool
-) -> tuple[list[Entry], str]:
-    """One listing page and the marker of the next ("" at the end). With versions, the marker
-    is `key-marker` and `version-id-marker` joined by a NUL (no key can hold one)."""
+    client: Any, bucket: str, prefix: str, marker: Marker, versions: bool
+) -> tuple[list[Entry], Marker | None]:
+    """One listing page and the marker of the next (None at the end)."""
+    key_marker, version_marker = marker
     if not versions:
-        page = client.list_objects(Bucket=bucket, Prefix=prefix, Marker=marker, MaxKeys=PAGE_KEYS)
+        page = client.list_objects(
+            Bucket=bucket, Prefix=prefix, Marker=key_marker, MaxKeys=PAGE_KEYS
+        )
         entries = [Entry(item["Key"]) for item in page.get("Contents") or []]
-        truncated = str(page.get("IsTruncated", "false")).lower() == "true"
-        nxt = (page.get("NextMarker") or (entries[-1].key if entries else "")) if truncated else ""
-        return entries, nxt
-    key_marker, _, version_marker = marker.partition("\0")
+        if str(page.get("IsTruncated", "false")).lower() != "true" or not entries:
+            return entries, None
+        return entries, (page.get("NextMarker") or entries[-1].key, "")
     page = client.list_objects_versions(
         Bucket=bucket,
         Prefix=prefix,
@@ -168,8 +172,8 @@ def list_page(
         for v in page.get("Version") or []
     ]
     if str(page.get("IsTruncated", "false")).lower() != "true":
-        return entries, ""
-    return entries, f"{page.get('NextKeyMarker') or ''}\0{page.get('NextVersionIdMarker') or ''}"
+        return entries, None
+    return entries, (page.get("NextKeyMarker") or "", page.get("NextVersionIdMarker") or "")
 
 
 def scan_entries(

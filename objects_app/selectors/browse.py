@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from objects_app.cos import CosClientError, CosServiceError
+from objects_app.selectors.exposure import latest_audits, public_marks
 from objects_app.storage import get_cos_client
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class BucketRow:
     region: str
     created: datetime | None
     versioning: str = ""  # Enabled, Suspended, Off, or "unknown" when COS would not say
+    audit: Any = None  # the last public-exposure audit (selectors.exposure.AuditSummary) or None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class ObjectPage:
     folders: list[FolderRow] = field(default_factory=list)
     objects: list[ObjectRow] = field(default_factory=list)
     next_marker: str = ""
+    public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
 
     @property
     def is_truncated(self) -> bool:
@@ -128,7 +131,11 @@ def bucket_list() -> list[BucketRow]:
         return rows
     with ThreadPoolExecutor(max_workers=min(VERSIONING_THREADS, len(rows))) as pool:
         states = list(pool.map(bucket_versioning, [row.name for row in rows]))
-    return [replace(row, versioning=state) for row, state in zip(rows, states, strict=True)]
+    audits = latest_audits([row.name for row in rows])
+    return [
+        replace(row, versioning=state, audit=audits.get(row.name))
+        for row, state in zip(rows, states, strict=True)
+    ]
 
 
 def bucket_versioning(bucket: str) -> str:
@@ -202,4 +209,5 @@ def object_page(
         page.objects.append(_object_row(item, prefix))
     if str(result.get("IsTruncated", "false")).lower() == "true":
         page.next_marker = result.get("NextMarker") or ""
+    page.public_keys = public_marks(bucket, prefix, [row.key for row in page.objects])
     return page

@@ -33,13 +33,12 @@ def _scan(
     reader = scanner.AclReader(client, bucket, threads=4, limiter=scanner.RateLimiter(rate))
     b_acl, policy = bucket_acl(bucket), bucket_policy(bucket)
     findings: list[scanner.Finding] = []
-    marker = ""
+    marker: scanner.Marker | None = ("", "")
     with ThreadPoolExecutor(4) as pool:
-        while True:
+        while marker is not None:
             entries, marker = scanner.list_page(client, bucket, prefix, marker, versions)
             findings += scanner.scan_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
-            if not marker:
-                return findings, reader
+    return findings, reader
 
 
 @pytest.fixture
