@@ -125,7 +125,8 @@ class Acl:
 
     def made_private(self) -> Acl:
         """Canned `private`, and no grant to everyone or to every signed-in user."""
-        return Acl(self.owner, "private", tuple(g for g in self.grants if g.kind == ACCOUNT))
+        kept = tuple(g for g in self.grants if g.kind not in (EVERYONE, SIGNED_IN))
+        return Acl(self.owner, "private", kept)
 
     def describe(self) -> str:
         """A compact one-line form for the audit trail (data, not prose: never translated)."""

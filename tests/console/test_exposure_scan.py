@@ -120,3 +120,39 @@ def test_the_rate_limiter_spaces_requests_and_adapts(monkeypatch) -> None:  # ty
         limiter.answered()
     assert limiter.rate == pytest.approx(5.25)
     assert len(slept) == 6
+
+
+def test_make_private_per_object(seeded, acl_console):  # type: ignore[no-untyped-def]
+    from objects_app.exposure import fix
+
+    acl_console.clear_faults()
+    client = get_cos_client()
+    b_acl, policy = bucket_acl(seeded), bucket_policy(seeded)
+    keys = ["acl/public.txt", "acl/grant-anyone.txt", "acl/signed-in.txt", "acl/private.txt",
+            "inherit/a.txt", "policy/p1.txt"]  # fmt: skip
+    dry = {
+        k: fix.make_private(client, seeded, scanner.Entry(k), bucket_acl=b_acl, policy=policy,
+                            dry_run=True).outcome
+        for k in keys
+    }  # fmt: skip
+    assert dry == {
+        "acl/public.txt": "changed", "acl/grant-anyone.txt": "changed",
+        "acl/signed-in.txt": "changed", "acl/private.txt": "already-private",
+        "inherit/a.txt": "changed", "policy/p1.txt": "still-public",
+    }  # fmt: skip
+    assert client.get_object_acl(Bucket=seeded, Key="acl/public.txt")["CannedACL"] == "public-read"
+    done = [
+        fix.make_private(client, seeded, scanner.Entry(k), bucket_acl=b_acl, policy=policy,
+                         dry_run=False)
+        for k in keys
+    ]  # fmt: skip
+    assert [o.outcome for o in done] == list(dry.values())
+    assert done[5].still_public == "statement 1: cos:GetObject on policy/*"
+    findings, _ = _scan(seeded, prefix="acl/")
+    assert {f.status for f in findings} == {"private"}
+    inherit = client.get_object_acl(Bucket=seeded, Key="inherit/a.txt")
+    assert inherit["CannedACL"] == "private"
+    assert done[1].audit_detail == (
+        "before: canned=private; grants=[READ qcs::cam::anyone:anyone] | "
+        "after: canned=private; grants=[]"
+    )
