@@ -225,3 +225,30 @@ def test_owner_reads_everything_even_when_denied(acl_console) -> None:  # type: 
     assert answer.allowed is True and answer.rule_kind == d.OWNER
     assert _really_reads(owner, bucket, "secret/k")
     assert json.loads(owner.get_bucket_policy(Bucket=bucket)["Policy"])
+
+
+def test_each_version_is_judged_by_its_own_acl(acl_console, readers) -> None:  # type: ignore[no-untyped-def]
+    from tests.console.conftest import official_sdk
+
+    owner = official_sdk(acl_console)
+    bucket = f"acl{next(_names)}-{APPID}"
+    owner.create_bucket(Bucket=bucket)
+    owner.put_bucket_versioning(Bucket=bucket, Status="Enabled")
+    old = owner.put_object(Bucket=bucket, Key="v", Body=b"old", ACL="public-read")
+    owner.put_object(Bucket=bucket, Key="v", Body=b"new", ACL="private")
+    old_id = old["x-cos-version-id"]
+    for version, allowed in ((old_id, True), ("", False)):
+        answer = selectors.who_can_read(
+            bucket=bucket, target="v", is_prefix=False, who=ANYONE, version_id=version
+        )
+        assert answer.allowed is allowed
+        try:
+            kwargs = {"VersionId": version} if version else {}
+            readers["anyone"].get_object(Bucket=bucket, Key="v", **kwargs)[
+                "Body"
+            ].get_raw_stream().read()
+            really = True
+        except CosServiceError as exc:
+            assert exc.get_status_code() == 403
+            really = False
+        assert really is allowed, version
