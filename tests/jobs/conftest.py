@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, RedisProcess, WorkerProcess
-from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of users)
+from tests.console.conftest import alice, bob, paged_bucket  # noqa: F401 (the same cast, bucket)
 
-# Short limits so the sweep rescues a killed worker's job within seconds.
+# Short limits so the sweep rescues a killed worker's job within seconds; the workers also know
+# the tests' probe kind (tests/jobs/probe_kind.py).
 JOB_ENV = {
     "CONSOLE_JOB_STALE_SECONDS": "3",
     "CONSOLE_JOB_SWEEP_SECONDS": "1",
     "CONSOLE_UPLOAD_THREADS": "4",
+    "CONSOLE_JOB_KINDS_EXTRA": "tests.jobs.probe_kind",
 }
 
 
@@ -75,6 +77,8 @@ def start_worker(
 
     job_settings.CELERY_BROKER_URL = worker_env["REDIS_URL"]
     app.conf.broker_url = worker_env["REDIS_URL"]
+    # Messages an earlier test left behind name job ids of another database: drop them.
+    app.control.purge()
     started: list[BeatWorkerProcess] = []
 
     def start(**env: str) -> BeatWorkerProcess:

@@ -54,7 +54,7 @@ def test_delete_finishes_exactly_after_the_worker_is_killed_mid_way(
     worker = start_worker(CONSOLE_DELETE_PARALLEL="2")
     client.force_login(alice)
     job = plan(client, new_bucket, "bulk/")
-    assert job.result["current"]["objects"] == 10_000
+    assert job.plan["current"]["objects"] == 10_000
     with slowed(coslocal, method="POST", query_contains="delete", delay=0.4):
         url = reverse("objects:delete-confirm", args=[job.pk])
         assert client.post(url, {"mode": "current"}).status_code == 200
