@@ -274,6 +274,10 @@ if CONSOLE_COS_PRINCIPAL and not re.fullmatch(r"qcs::cam::uin/\d+:uin/\d+", CONS
     raise ImproperlyConfigured(
         "CONSOLE_COS_PRINCIPAL must look like qcs::cam::uin/<root uin>:uin/<uin>"
     )
+# Public-exposure audits: ACL reads in flight per audit, and at most this many per second (the
+# rate halves when COS answers 503 SlowDown and climbs back slowly).
+CONSOLE_EXPOSURE_THREADS = env_int("CONSOLE_EXPOSURE_THREADS", 8)
+CONSOLE_EXPOSURE_RATE = env_int("CONSOLE_EXPOSURE_RATE", 300)
 
 LOGGING = {
     "version": 1,

@@ -97,4 +97,11 @@ urlpatterns = [
     path(
         "exposure/<int:job_id>/report.csv", exposure.exposure_report_csv, name="exposure-report-csv"
     ),
+    path("b/<slug:bucket>/exposure/start/", exposure.audit_start, name="exposure-audit-start"),
+    path("b/<slug:bucket>/make-private/", exposure.make_private, name="make-private-start"),
+    path(
+        "jobs/<int:job_id>/make-private/confirm/",
+        exposure.make_private_confirm,
+        name="make-private-confirm",
+    ),
 ]

@@ -85,7 +85,7 @@ def _throttled(exc: BaseException) -> bool:
     return False
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     if isinstance(exc, CosServiceError):
         return f"{exc.get_status_code()} {exc.get_error_code()}"
     return "COS unreachable" if isinstance(exc, CosClientError) else type(exc).__name__
@@ -109,7 +109,7 @@ class AclReader:
                 answer = self.client.get_object_acl(Bucket=self.bucket, Key=entry.key, **kwargs)
             except (CosServiceError, CosClientError) as exc:
                 if not _throttled(exc) or round_ == MAX_SLOWDOWN_ROUNDS:
-                    return None, _error_text(exc)
+                    return None, error_text(exc)
                 self.throttled += 1
                 self.limiter.throttled()
                 time.sleep(min(5.0, 0.1 * 2**round_) * random.uniform(0.5, 1.0))

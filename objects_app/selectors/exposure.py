@@ -78,7 +78,7 @@ def _successor(prefix: str) -> str:
     return last[:-1] + chr(ord(last[-1]) + 1)
 
 
-def _filtered(job: Job, flt: ReportFilter) -> QuerySet[ExposureFinding]:
+def filtered_findings(job: Job, flt: ReportFilter) -> QuerySet[ExposureFinding]:
     qs = ExposureFinding.objects.filter(job=job)
     if flt.show == "new":
         qs = qs.filter(status=Status.PUBLIC, new=True)
@@ -141,7 +141,9 @@ class ReportPage:
 def report_page(*, job: Job, flt: ReportFilter) -> ReportPage:
     """One page of a run's findings (keyset on key and version id) with the run's totals."""
     rows = list(
-        _after(_filtered(job, flt), flt.after).order_by("key", "version_id")[: PAGE_SIZE + 1]
+        _after(filtered_findings(job, flt), flt.after).order_by("key", "version_id")[
+            : PAGE_SIZE + 1
+        ]
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -186,7 +188,7 @@ def count_findings(job: Job) -> dict[str, Any]:
 def report_rows(*, job: Job, flt: ReportFilter) -> Iterator[ExposureFinding]:
     """Every row of the filtered report, in key order, CSV_CHUNK at a time (memory stays flat)."""
     cursor = flt.after
-    base = _filtered(job, flt).order_by("key", "version_id")
+    base = filtered_findings(job, flt).order_by("key", "version_id")
     while True:
         chunk = list(_after(base, cursor)[:CSV_CHUNK])
         yield from chunk

@@ -7,18 +7,25 @@ from collections.abc import Iterator
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from objects_app import keys
 from objects_app.errors import require_valid
+from objects_app.jobs import actions
+from objects_app.jobs.kinds.exposure_audit import exposure_audit_start
+from objects_app.jobs.kinds.make_private import NAME as MAKE_PRIVATE
+from objects_app.jobs.kinds.make_private import make_private_start
 from objects_app.models import Job
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
 from objects_app.selectors import exposure as selectors
 from objects_app.selectors.audit import FORMULA_START
+from objects_app.views.jobs import PROGRESS, STARTED
 
 REPORT = "objects_app/exposure_report.html"
 CSV_COLUMNS = ("key", "version_id", "is_latest", "status", "new", "reason", "detail")
@@ -33,10 +40,7 @@ class ReportForm(forms.Form):
     after = forms.CharField(required=False, strip=False, max_length=2000)
 
     def clean_prefix(self) -> str:
-        try:
-            return keys.check_prefix(self.cleaned_data["prefix"], _("prefix"))
-        except keys.NameRuleError as exc:
-            raise forms.ValidationError(str(exc)) from None
+        return _prefix(self.cleaned_data["prefix"])
 
     def clean_after(self) -> str:
         value = self.cleaned_data["after"]
@@ -85,7 +89,11 @@ def exposure_report(request: HttpRequest, job_id: int) -> HttpResponse:
         request,
         REPORT,
         context,
-        partials={"report-table": "report-table", "report-more": "report-rows"},
+        partials={
+            "report-live": "report-live",
+            "report-table": "report-table",
+            "report-more": "report-rows",
+        },
     )
 
 
@@ -115,3 +123,55 @@ def _csv_lines(job: Job, flt: selectors.ReportFilter) -> Iterator[str]:
                   row.reason, row.detail]  # fmt: skip
         # A key such as "=cmd|..." must not run as a formula in a spreadsheet (as the audit log).
         yield writer.writerow(["'" + v if v.startswith(FORMULA_START) else v for v in values])
+
+
+class AuditStartForm(forms.Form):
+    prefix = forms.CharField(required=False, strip=False)  # type: ignore[assignment]
+    versions = forms.BooleanField(required=False)
+
+    def clean_prefix(self) -> str:
+        return _prefix(self.cleaned_data["prefix"])
+
+
+class MakePrivateForm(AuditStartForm):
+    audit = forms.IntegerField(required=False, min_value=1)
+    reason = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(k, k) for k in selectors.REASONS]
+    )
+
+
+def _prefix(value: str) -> str:
+    try:
+        return keys.check_prefix(value, _("prefix"))
+    except keys.NameRuleError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+@require_POST
+@role_required(OPERATOR)  # read-only for COS, but it costs a request per object
+def audit_start(request: HttpRequest, bucket: str) -> HttpResponse:
+    data = require_valid(AuditStartForm(request.POST)).cleaned_data
+    job = exposure_audit_start(user=request.user, bucket=bucket, prefix=data["prefix"],
+                               versions=data["versions"])  # fmt: skip
+    return HttpResponseClientRedirect(reverse("objects:exposure-report", args=[job.pk]))
+
+
+@require_POST
+@role_required(ADMIN)
+def make_private(request: HttpRequest, bucket: str) -> HttpResponse:
+    """The dry run of making an audit's public set (or everything under a prefix) private."""
+    data = require_valid(MakePrivateForm(request.POST)).cleaned_data
+    audit = _audit(data["audit"]) if data["audit"] else None
+    job = make_private_start(user=request.user, bucket=bucket, audit=audit,
+                             prefix=data["prefix"], reason=data["reason"])  # fmt: skip
+    response = render(request, PROGRESS, {"job": job, "in_dialog": True})
+    return trigger_client_event(response, STARTED)
+
+
+@require_POST
+@role_required(ADMIN)
+def make_private_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id, kind=MAKE_PRIVATE)
+    choice = request.POST.get("choice", "")
+    job = actions.job_confirm(user=request.user, job=job, choice=choice, kind_name=MAKE_PRIVATE)
+    return trigger_client_event(render(request, PROGRESS, {"job": job}), STARTED)

@@ -1,0 +1,71 @@
+"""The scan phase: page by page, every ACL read and judged; public and unknown objects stored.
+
+A page's findings and the listing marker after it are committed in one transaction, so a
+worker killed mid-page redoes exactly that page (and the unique constraint refuses doubles).
+The last page also moves the job to its finish phase in that same commit: a run killed before
+the engine applies NextPhase resumes at the finish, never at the start of the listing.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import transaction
+
+from objects_app.exposure import scanner
+from objects_app.jobs.engine import JobRun
+from objects_app.jobs.kind import Continue, NextPhase, StepResult, Stopped
+from objects_app.models import ExposureFinding
+from objects_app.selectors.permissions import bucket_acl, bucket_policy
+
+
+def _rows(job_id: int, findings: list[scanner.Finding]) -> list[ExposureFinding]:
+    return [
+        ExposureFinding(
+            job_id=job_id,
+            key=f.entry.key,
+            version_id=f.entry.version_id,
+            is_latest=f.entry.is_latest,
+            status=f.status,
+            reason=f.reason,
+            detail=f.detail[:2000],
+        )  # fmt: skip
+        for f in findings
+        if f.status != scanner.PRIVATE
+    ]
+
+
+def _commit(run: JobRun, scanned: int, rows: list[ExposureFinding],
+            nxt: scanner.Marker | None) -> bool:  # fmt: skip
+    marker = nxt or ("", "")
+    done = run.job.done + scanned
+    fields: dict[str, object] = {"listing_marker": marker[0], "listing_version_marker": marker[1]}
+    if nxt is None:
+        fields["phase"] = "finish"
+    with transaction.atomic():
+        if not run.beat(done=done, **fields):
+            return False
+        ExposureFinding.objects.bulk_create(rows, ignore_conflicts=True)
+    run.job.done = done
+    return True
+
+
+def step_scan(run: JobRun, *, prefix: str, versions: bool) -> StepResult:
+    job = run.job
+    b_acl, policy = bucket_acl(job.bucket), bucket_policy(job.bucket)
+    threads = settings.CONSOLE_EXPOSURE_THREADS
+    limiter = scanner.RateLimiter(settings.CONSOLE_EXPOSURE_RATE)
+    reader = scanner.AclReader(run.client, job.bucket, threads=threads, limiter=limiter)
+    marker: scanner.Marker = (job.listing_marker, job.listing_version_marker)
+    with ThreadPoolExecutor(threads) as pool:
+        while True:
+            entries, nxt = scanner.list_page(run.client, job.bucket, prefix, marker, versions)
+            found = scanner.scan_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
+            if not _commit(run, len(entries), _rows(job.pk, found), nxt):
+                return Stopped()
+            if nxt is None:
+                return NextPhase("finish")
+            marker = nxt
+            if run.sliced():
+                return Continue()
