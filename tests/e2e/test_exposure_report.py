@@ -15,12 +15,17 @@ from playwright.sync_api import expect
 
 from objects_app.models import ExposureFinding, Job
 from objects_app.selectors.exposure import AUDIT_KIND
+from tests.console.exposure_seed import seed_exposure_bucket
 from tests.e2e.conftest import (
     assert_no_axe_violations,
     assert_no_sideways_scroll,
     english_left,
     log_in,
 )
+from tests.jobs import conftest as jobs_fixtures
+
+job_settings = jobs_fixtures.job_settings
+start_worker = jobs_fixtures.start_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("console_cos")]
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -101,3 +106,32 @@ def test_report_on_a_phone_and_in_chinese(phone_page, zh_page, live_server, djan
                 assert english_left(each) == []
     zh_page.goto(f"{live_server.url}/exposure/{run.pk}/")
     zh_page.screenshot(path=str(SHOTS / "exposure-report-zh.png"), full_page=True)
+
+
+@pytest.mark.worker
+def test_admin_audits_then_makes_the_public_set_private(page, live_server, django_user_model,
+                                                        cos_client, start_worker):  # type: ignore[no-untyped-def]  # fmt: skip
+    bucket = "e2eaudit-1250000000"
+    seed_exposure_bucket(cos_client, bucket)
+    start_worker()
+    log_in(page, live_server, django_user_model, username="audra", role="admin")
+    page.goto(f"{live_server.url}/b/{bucket}/permissions/")
+    page.click("#exposure-audits-link")
+    page.click("#audit-start")
+    expect(page.locator("#audit-state")).to_have_attribute("data-state", "succeeded",
+                                                          timeout=60_000)  # fmt: skip
+    assert page.locator("#total-public").inner_text().startswith("7")
+    expect(page.locator(".finding")).to_have_count(7)
+    page.goto(f"{live_server.url}/b/{bucket}/?prefix=acl%2F")
+    marked = page.locator(".object-row", has=page.locator(".public-marker"))
+    expect(marked).to_have_count(3)
+    page.go_back()
+    page.click("#make-private")
+    dialog = page.locator("#dialog")
+    expect(dialog.locator(".job-state")).to_have_text("Dry run done: confirm below",
+                                                      timeout=60_000)  # fmt: skip
+    expect(dialog).to_contain_text("2 stay public through the bucket policy")
+    assert_no_axe_violations(page)
+    dialog.locator(".make-private-confirm button").click()
+    expect(dialog.locator(".job-state")).to_have_text("Succeeded", timeout=60_000)
+    assert cos_client.get_object_acl(Bucket=bucket, Key="acl/public.txt")["CannedACL"] == "private"
