@@ -184,10 +184,11 @@ def scan_entries(
     bucket_acl: Acl,
     policy: Policy,
 ) -> list[Finding]:
-    """Every entry judged; the caller keeps what it needs (public and unknown)."""
-    batch = list(entries)
-    acls = reader.read_all(batch, pool)
-    return [
-        judge(entry, acl, error, bucket=reader.bucket, bucket_acl=bucket_acl, policy=policy)
-        for entry, (acl, error) in zip(batch, acls, strict=True)
-    ]
+    """Every entry read and judged in the pool's threads (judging overlaps other threads' I/O);
+    the caller keeps what it needs (public and unknown)."""
+
+    def one(entry: Entry) -> Finding:
+        acl, error = reader.read(entry)
+        return judge(entry, acl, error, bucket=reader.bucket, bucket_acl=bucket_acl, policy=policy)
+
+    return list(pool.map(one, entries))

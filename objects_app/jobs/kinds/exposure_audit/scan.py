@@ -8,7 +8,8 @@ the engine applies NextPhase resumes at the finish, never at the start of the li
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -57,15 +58,22 @@ def step_scan(run: JobRun, *, prefix: str, versions: bool) -> StepResult:
     threads = settings.CONSOLE_EXPOSURE_THREADS
     limiter = scanner.RateLimiter(settings.CONSOLE_EXPOSURE_RATE)
     reader = scanner.AclReader(run.client, job.bucket, threads=threads, limiter=limiter)
-    marker: scanner.Marker = (job.listing_marker, job.listing_version_marker)
-    with ThreadPoolExecutor(threads) as pool:
+
+    def listing(marker: scanner.Marker) -> Future[tuple[list[scanner.Entry], Any]]:
+        return lister.submit(scanner.list_page, run.client, job.bucket, prefix, marker, versions)
+
+    # The next listing page is fetched while the ACLs of this one are read: no idle threads
+    # at page boundaries.
+    with ThreadPoolExecutor(threads) as pool, ThreadPoolExecutor(1) as lister:
+        ahead = listing((job.listing_marker, job.listing_version_marker))
         while True:
-            entries, nxt = scanner.list_page(run.client, job.bucket, prefix, marker, versions)
+            entries, nxt = ahead.result()
+            if nxt is not None:
+                ahead = listing(nxt)
             found = scanner.scan_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
             if not _commit(run, len(entries), _rows(job.pk, found), nxt):
                 return Stopped()
             if nxt is None:
                 return NextPhase("finish")
-            marker = nxt
             if run.sliced():
                 return Continue()
