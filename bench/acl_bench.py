@@ -9,9 +9,10 @@ Everything is real and local (bench/_stack.py): coslocal, Redis, gunicorn and a 
    The audit's rate is objects read over the job's run time (listing, judging and storing the
    findings included, and its finish phase).
 2. Worker memory: peak RSS of the worker process tree while auditing 10,000 objects and
-   `--big` objects (every object public: the worst case, a finding row per object).
+   `--big` objects (one in ten public, so the findings are written as they would be).
 3. The report's first page (HTTP GET, median of 20) for an audit with 1,000 and with `--big`
-   public objects.
+   public objects (finding rows written straight into the console's database: auditing a
+   million public objects first would only measure the audit again).
 Keys are seeded straight into coslocal's store (HTTP PUTs of a million keys would take hours).
 """
 
@@ -76,6 +77,35 @@ def audit(stack: Stack, bucket: str) -> tuple[int, float]:
     return job_id, (finished - started).total_seconds()
 
 
+def report_rows(stack: Stack, count: int) -> int:
+    """A finished audit with `count` public findings, written into the console's database."""
+    import sqlite3
+
+    totals = {"public": count, "unknown": 0, "new": 0, "was_public": 0, "scanned": count,
+              "by_reason": {"object-acl": count}}  # fmt: skip
+    now = datetime.now().isoformat(sep=" ")
+    with sqlite3.connect(stack.tmp / "bench.sqlite3") as db:
+        cur = db.execute(
+            "INSERT INTO objects_app_job (kind, state, phase, bucket, params, dedupe_key, total,"
+            " done, failed, skipped, bytes_done, checkpoint, listing_marker,"
+            " listing_version_marker, plan, choice, result, error_message, created_at,"
+            " started_at, finished_at, run_token, rescues, dispatch_pending)"
+            " VALUES ('exposure_audit', 'succeeded', 'finish', ?, '{\"prefix\": \"\"}', '',"
+            " ?, ?, 0, 0, 0, -1, '', '', '{}', '', ?, '', ?, ?, ?, '', 0, 0)",
+            (f"report{count}-1250000000", count, count, json.dumps({"totals": totals}), now, now,
+             now),
+        )  # fmt: skip
+        job_id = int(cur.lastrowid or 0)
+        for start in range(0, count, 50_000):
+            db.executemany(
+                "INSERT INTO objects_app_exposurefinding (job_id, key, version_id, is_latest,"
+                " status, reason, detail, new) VALUES (?, ?, '', 1, 'public', 'object-acl',"
+                " 'public-read', 0)",
+                ((job_id, f"k/{n:07d}") for n in range(start, min(count, start + 50_000))),
+            )
+    return job_id
+
+
 def first_page_ms(stack: Stack, job_id: int, rounds: int = 20) -> float:
     url = f"{stack.base}/exposure/{job_id}/"
     stack.session.get(url).raise_for_status()  # warm
@@ -109,7 +139,7 @@ def main() -> None:
         peaks = {}
         for name, count in (("small", 10_000), ("big", args.big)):
             bucket = f"rss{name}-1250000000"
-            seed(stack, bucket, count, public_every=1)  # every object public: a row each
+            seed(stack, bucket, count, public_every=10)
             with PeakRss(stack.worker_pid) as rss:
                 job_id, seconds = audit(stack, bucket)
             peaks[count] = (rss.peak, job_id, seconds)
@@ -117,9 +147,8 @@ def main() -> None:
         rows.append((f"worker peak RSS, audit of 10,000 / {args.big:,} objects",
                      f"{small[0] / MB:.0f} / {big[0] / MB:.0f} MiB = {big[0] / small[0]:.2f}x "
                      f"({args.big / big[2]:,.0f} objects/s)", "<= 1.2x"))  # fmt: skip
-        seed(stack, "page1k-1250000000", 1000, public_every=1)
-        job_1k, _ = audit(stack, "page1k-1250000000")
-        p1k, pbig = first_page_ms(stack, job_1k), first_page_ms(stack, big[1])
+        job_1k, job_big = report_rows(stack, 1000), report_rows(stack, args.big)
+        p1k, pbig = first_page_ms(stack, job_1k), first_page_ms(stack, job_big)
         rows.append((f"report first page, 1,000 / {args.big:,} public objects",
                      f"{p1k:.1f} / {pbig:.1f} ms = {pbig / p1k:.2f}x", "<= 2x"))  # fmt: skip
     width = max(len(r[0]) for r in rows)

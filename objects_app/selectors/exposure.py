@@ -161,11 +161,13 @@ def report_page(*, job: Job, flt: ReportFilter) -> ReportPage:
 
 
 def audit_totals(job: Job) -> dict[str, Any]:
-    """Stored at the end of a run; counted live (it is still small) while the run goes on."""
-    stored = (job.result or {}).get("totals")
-    if stored is not None:
-        return dict(stored)
-    return count_findings(job)
+    """Stored at the end of a run; while it runs, the running totals its pages commit."""
+    result = job.result or {}
+    stored = result.get("totals") or result.get("live")
+    if stored is None:
+        return {"public": 0, "unknown": 0, "new": 0, "was_public": 0, "by_reason": {},
+                "scanned": job.done}  # fmt: skip
+    return {"new": 0, "was_public": 0, "scanned": job.done, **stored}
 
 
 def count_findings(job: Job) -> dict[str, Any]:

@@ -176,3 +176,50 @@ def test_make_everything_under_a_prefix_private(client, admin, start_worker, see
         for k in ("acl/public.txt", "acl/grant-anyone.txt", "acl/signed-in.txt")
     )
     assert cos_client.get_object_acl(Bucket=seeded, Key="inherit/a.txt")["CannedACL"] == "default"
+
+
+def seed_public_every(server, bucket: str, count: int, every: int) -> set[str]:  # type: ignore[no-untyped-def]
+    """`count` keys straight into coslocal's store; every `every`-th public-read."""
+    import json
+    import time
+    from pathlib import Path
+
+    from coslocal.store import Store
+
+    public = json.dumps({"canned": "public-read", "grants": []})
+    etag, now = '"d41d8cd98f00b204e9800998ecf8427e"', time.time()
+    rows = [(bucket, f"k/{n:05d}", "null", 1, 0, 0, etag, "0", "[]", now, "{}", "STANDARD",
+             public if n % every == 0 else "{}") for n in range(count)]  # fmt: skip
+    with Store(Path(server.data_dir)).db.write() as conn:
+        conn.executemany(
+            "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"
+            " blobs, mtime, headers, storage_class, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+    return {f"k/{n:05d}" for n in range(0, count, every)}
+
+
+def test_a_worker_killed_mid_scan_resumes_at_its_page(client, alice, start_worker, coslocal,
+                                                      new_bucket):  # type: ignore[no-untyped-def]  # fmt: skip
+    from tests.jobs.conftest import slowed, wait_for
+
+    public = seed_public_every(coslocal, new_bucket, 3500, 7)
+    worker = start_worker(CONSOLE_EXPOSURE_THREADS="4")
+    client.force_login(alice)
+    with slowed(coslocal, method="GET", query_contains="acl", delay=0.01):
+        response = client.post(reverse("objects:exposure-audit-start", args=[new_bucket]), **HTMX)
+        assert response.status_code == 200
+        job = Job.objects.get(kind="exposure_audit", bucket=new_bucket)
+        wait_for(lambda: Job.objects.get(pk=job.pk).done >= 1000, 60, "the first page")
+        worker.kill()
+        at_kill = Job.objects.get(pk=job.pk)
+        assert at_kill.state == JobState.RUNNING and at_kill.done < 3500
+        # what the live totals say matches the rows committed with them
+        live = at_kill.result["live"]["public"]
+        assert live == ExposureFinding.objects.filter(job=job).count() > 0
+    start_worker()
+    job = wait_for_job(job.pk, timeout=90)
+    assert job.state == JobState.SUCCEEDED and job.done == 3500
+    rows = ExposureFinding.objects.filter(job=job)
+    assert {r.key for r in rows} == public and rows.count() == len(public)
+    assert job.result["totals"]["public"] == len(public)

@@ -17,7 +17,7 @@ from django.db import transaction
 from objects_app.exposure import scanner
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.kind import Continue, NextPhase, StepResult, Stopped
-from objects_app.models import ExposureFinding
+from objects_app.models import ExposureFinding, Job
 from objects_app.selectors.permissions import bucket_acl, bucket_policy
 
 
@@ -37,18 +37,32 @@ def _rows(job_id: int, findings: list[scanner.Finding]) -> list[ExposureFinding]
     ]
 
 
+def _live(job: Job, rows: list[ExposureFinding]) -> dict[str, Any]:
+    """The running totals (shown while the scan goes on), committed with the page."""
+    live = dict((job.result or {}).get("live") or {"public": 0, "unknown": 0, "by_reason": {}})
+    by_reason = dict(live["by_reason"])
+    for row in rows:
+        live[row.status] = live.get(row.status, 0) + 1
+        if row.status == ExposureFinding.Status.PUBLIC:
+            by_reason[row.reason] = by_reason.get(row.reason, 0) + 1
+    live["by_reason"] = by_reason
+    return {**(job.result or {}), "live": live}
+
+
 def _commit(run: JobRun, scanned: int, rows: list[ExposureFinding],
             nxt: scanner.Marker | None) -> bool:  # fmt: skip
     marker = nxt or ("", "")
     done = run.job.done + scanned
-    fields: dict[str, object] = {"listing_marker": marker[0], "listing_version_marker": marker[1]}
+    result = _live(run.job, rows)
+    fields: dict[str, object] = {"listing_marker": marker[0], "listing_version_marker": marker[1],
+                                 "result": result}  # fmt: skip
     if nxt is None:
         fields["phase"] = "finish"
     with transaction.atomic():
         if not run.beat(done=done, **fields):
             return False
         ExposureFinding.objects.bulk_create(rows, ignore_conflicts=True)
-    run.job.done = done
+    run.job.done, run.job.result = done, result
     return True
 
 
