@@ -12,6 +12,7 @@ from objects_app.forms import PrefixForm
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import jobs as selectors
+from objects_app.selectors.queue import queue_available
 from objects_app.services import deletes as delete_services
 from objects_app.services import jobs as services
 
@@ -36,8 +37,9 @@ def prefix_summary(request: HttpRequest, bucket: str) -> HttpResponse:
 @role_required(VIEWER)
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = selectors.job_list_for(request.user)[:100]
+    context = {"jobs": jobs, "queue_down": not queue_available()}
     return render_page_or_partial(
-        request, "objects_app/job_list.html", {"jobs": jobs}, partials={"job-table": "job-table"}
+        request, "objects_app/job_list.html", context, partials={"job-table": "job-table"}
     )
 
 
@@ -49,7 +51,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     return render_page_or_partial(
         request,
         "objects_app/job_detail.html",
-        {"job": job},
+        {"job": job, "queue_down": not job.is_terminal and not queue_available()},
         partials={},
         default_partial="job-progress",
     )
