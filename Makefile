@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test check bench venv dev-venv chromium gettext axe messages translations clean
+.PHONY: run test check bench venv dev-venv chromium gettext axe messages translations postgresql clean
 
 # Reinstalls only when a requirements file changed (stamp files), so repeat runs are fast.
 $(VENV)/.runtime-stamp: requirements.txt
@@ -43,8 +43,21 @@ gettext:
 axe: dev-venv
 	$(PY) tests/e2e/fetch_axe.py
 
-test: dev-venv chromium gettext axe translations
-	$(PY) -m pytest $(PYTEST_ARGS)
+# The suite runs once per database backend: SQLite, then a throwaway PostgreSQL cluster that the
+# test session starts itself (tests/pgcluster.py). `make test TEST_DBS=sqlite` for one run.
+TEST_DBS ?= sqlite postgres
+
+# PostgreSQL's server binaries (initdb, pg_ctl) from Debian; install them when missing.
+postgresql:
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql missing: run 'sudo apt-get install -y postgresql'"; fi; }
+
+test: dev-venv chromium gettext axe translations postgresql
+	@for db in $(TEST_DBS); do \
+	  echo "== the whole suite on $$db"; \
+	  CONSOLE_TEST_DB=$$db $(PY) -m pytest $(PYTEST_ARGS) || exit $$?; \
+	done
 
 # Re-extract every marked string into locale/zh_Hans (existing translations are kept).
 messages: dev-venv gettext

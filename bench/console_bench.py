@@ -1,7 +1,8 @@
 """Benchmark: latency of the object-browser page (p50/p95) at 1k and 1M objects, and under load.
 
-Everything is real and local: coslocal on a temp dir, the console under gunicorn (2 workers x 8
-threads, as `make run` but wider), requests over HTTP with a logged-in session.
+Everything is real and local: coslocal on a temp dir, the console served as `make run` serves it
+(granian, 2 workers; `--server gunicorn` for the old 2 x 8 gthread), requests over HTTP with a
+logged-in session.
 
     .venv/bin/python bench/console_bench.py [--objects 1000000] [--rounds 60] [--users 20]
                                             [--seconds 20]
@@ -34,6 +35,7 @@ from coslocal.testing import DEFAULT_SECRET_ID as SECRET_ID  # noqa: E402
 from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY  # noqa: E402
 from coslocal.testing import CoslocalServer  # noqa: E402
 from stack.net import free_port, wait_for_port  # noqa: E402
+from stack.web import server_argv  # noqa: E402
 
 APPID = "1250000000"
 SMALL, BIG = f"bench-1k-{APPID}", f"bench-1m-{APPID}"
@@ -71,7 +73,7 @@ def console_env(cos: CoslocalServer, tmp: Path) -> dict[str, str]:
     }
 
 
-def start_console(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start_console(env: dict[str, str], server: str) -> tuple[subprocess.Popen[bytes], str]:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     create = (
@@ -81,9 +83,12 @@ def start_console(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     )
     subprocess.run([*manage, "shell", "--no-imports", "-c", create], env=env, check=True, cwd=ROOT)
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "console.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
-            "--log-level", "warning"]  # fmt: skip
+    if server == "gunicorn":  # the server `make run` used before issue 15, for comparison
+        argv = [sys.executable, "-m", "gunicorn", "console.wsgi:application",
+                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+                "--log-level", "warning", "--no-control-socket"]  # fmt: skip
+    else:
+        argv = server_argv(port, workers=2, access_log=False)
     proc = subprocess.Popen(argv, env=env, cwd=ROOT)
     wait_for_port(port, timeout=30)
     return proc, f"http://127.0.0.1:{port}"
@@ -192,6 +197,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--server", choices=["granian", "gunicorn"], default="granian",
+        help="granian: what `make run` serves (stack.web); gunicorn: the old 2x8 gthread setup",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -209,7 +218,7 @@ def main() -> None:
                 f"seeded {args.objects:,} keys in {took:.1f} s ({args.objects / took:,.0f} keys/s)"
             )
             assert client.list_objects(Bucket=BIG, Prefix="big/", MaxKeys=1)["Contents"]
-            proc, base = start_console(console_env(cos, tmp))
+            proc, base = start_console(console_env(cos, tmp), args.server)
             try:
                 sequential(base, args.rounds, args.objects)
                 concurrent(base, args.users, args.seconds, args.objects)

@@ -60,7 +60,7 @@ def _fresh_cos_client(**_kwargs: object) -> None:
 @app.on_after_finalize.connect  # type: ignore[untyped-decorator]
 def _beat_schedule(sender: Celery, **_kwargs: object) -> None:
     # Jobs area (issue 6): the sweep re-enqueues jobs whose message was lost or whose worker
-    # died. Run beat once per deployment (`worker --beat` in the Procfile, or `celery beat`).
+    # died. Run beat once per deployment (`worker --beat` under `make run`, or `celery beat`).
     from django.conf import settings
 
     sender.add_periodic_task(

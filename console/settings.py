@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "objects_app",
+    "axes",  # login throttling (issue 15)
 ]
 
 MIDDLEWARE = [
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "objects_app.middleware.ErrorMappingMiddleware",
     "objects_app.middleware.SecurityHeadersMiddleware",  # console area (issue 5)
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks (issue 15)
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -133,6 +136,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# django-axes first: a locked-out user or address is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "objects:bucket-list"
@@ -287,3 +295,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("CONSOLE_LOG_LEVEL", "INFO")},
     "loggers": {"objects_app.cos": {"level": env_str("COS_LOG_LEVEL", "INFO")}},
 }
+
+# --- Login throttling (issue 15): django-axes ---
+# After this many failed logins for one username, or from one address, that username or address
+# is locked out for CONSOLE_LOGIN_COOLOFF_MINUTES (0: until an administrator unlocks it in the
+# admin's "Access attempts", or with `manage.py axes_reset_username NAME` / `axes_reset_ip IP`).
+AXES_FAILURE_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LIMIT", 5)
+_COOLOFF_MINUTES = env_int("CONSOLE_LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=_COOLOFF_MINUTES) if _COOLOFF_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.lockout.lockout_response"
+# The audit trail: every failure stays in AccessFailureLog even after an unlock.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LOG_PER_USER", 1000)
+# The client address is REMOTE_ADDR only: a header such as X-Forwarded-For is the caller's to forge.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# --- Serving (issue 15): granian + Django ASGI, see stack/web.py ---
+# A request whose headers, or whose body, stall this long is dropped: a slow client costs a
+# coroutine for at most this long, never a worker thread.
+CONSOLE_HEADER_READ_TIMEOUT = env_int("CONSOLE_HEADER_READ_TIMEOUT", 10)
+CONSOLE_BODY_READ_TIMEOUT = env_int("CONSOLE_BODY_READ_TIMEOUT", 30)

@@ -1,4 +1,4 @@
-"""`make run`: prepare the database and start the whole stack under honcho (Procfile).
+"""`make run`: prepare the database and start the whole stack under supervisor (stack.supervise).
 
 Embedded defaults: SQLite under var/, an embedded Redis, coslocal with a seeded demo bucket, a
 Celery worker and the web server. Set COS_SECRET_ID (in the environment or .env) to point the
@@ -13,7 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from honcho.environ import parse as parse_env
+from dotenv import dotenv_values
+
+from stack.supervise import config, programs
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("CONSOLE_VAR_DIR") or ROOT / "var").resolve()
@@ -23,8 +25,9 @@ COSLOCAL_SECRET_ID = "AKIDcoslocaldemo00000000000000000"
 def _load_dotenv(env: dict[str, str]) -> None:
     dotenv = ROOT / ".env"
     if dotenv.exists():
-        for name, value in parse_env(dotenv.read_text()).items():
-            env.setdefault(name, value)
+        for name, value in dotenv_values(dotenv).items():
+            if value is not None:
+                env.setdefault(name, value)
 
 
 def _coslocal_secret() -> str:
@@ -33,6 +36,15 @@ def _coslocal_secret() -> str:
         path.write_text(secrets.token_hex(20) + "\n")
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _django_secret_key_file() -> Path:
+    """This install's own session/CSRF signing key, made once (never a key shipped in the code)."""
+    path = VAR / "django-secret-key.txt"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50) + "\n")
+    return path
 
 
 def stack_env() -> tuple[dict[str, str], bool]:
@@ -45,6 +57,8 @@ def stack_env() -> tuple[dict[str, str], bool]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env["CONSOLE_VAR_DIR"] = str(VAR)
+    if not env.get("DJANGO_SECRET_KEY") and not env.get("DJANGO_SECRET_KEY_FILE"):
+        env["DJANGO_SECRET_KEY_FILE"] = str(_django_secret_key_file())
     use_coslocal = not env.get("COS_SECRET_ID")
     if use_coslocal:
         secret = _coslocal_secret()
@@ -74,14 +88,18 @@ def main() -> None:
     env, use_coslocal = stack_env()
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "ensure_admin")
-    names = ["redis", "worker", "web"] + (["coslocal"] if use_coslocal else [])
+    names = list(programs(VAR, use_coslocal=use_coslocal))
     print(
         f"Starting {', '.join(names)}; the console will be at http://127.0.0.1:{env['WEB_PORT']}/"
     )
-    # honcho supervises the children and stops them all on Ctrl-C or SIGTERM.
-    honcho = [sys.executable, "-m", "honcho", "-f", str(ROOT / "Procfile"), "-e", "/dev/null"]
+    conf = VAR / "supervisord.conf"
+    conf.write_text(config(VAR, ROOT, use_coslocal=use_coslocal))
+    # supervisord restarts whatever crashes and stops every child on Ctrl-C or SIGTERM.
+    # `python -m supervisor.supervisorctl -c var/supervisord.conf status` shows the processes.
     os.chdir(ROOT)
-    os.execve(sys.executable, [*honcho, "start", *names], env)
+    os.execve(
+        sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)], env
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,16 +59,60 @@ def _loopback_only() -> Iterator[None]:
 # --- database ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each pytest run gets its own SQLite test database in a file, not :memory:, because Celery
-    worker processes open it by path; a temp dir keeps concurrent runs apart."""
-    from django.conf import settings
+TEST_DB = os.environ.get("CONSOLE_TEST_DB", "sqlite")
 
+
+@pytest.fixture(scope="session")
+def _postgres_cluster() -> Iterator[object]:
+    """CONSOLE_TEST_DB=postgres: a throwaway PostgreSQL cluster for this session (and worker);
+    None on SQLite. A static dependency of the settings fixture below, so it is torn down
+    after the test databases are dropped."""
+    if TEST_DB != "postgres":
+        yield None
+        return
+    from tests.pgcluster import PostgresCluster
+
+    # Not under pytest's basetemp: another pytest session of the same user prunes old numbered
+    # basetemps, and deleting a running cluster's data directory kills it mid-run.
+    base = Path(tempfile.mkdtemp(prefix="console-test-pg-"))
+    cluster = PostgresCluster(base / "cluster").start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    _postgres_cluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:  # type: ignore[no-untyped-def]
+    """Each pytest run gets its own test database: a SQLite file (not :memory:, because Celery
+    worker processes open it by path; a temp dir keeps concurrent runs apart) or, with
+    CONSOLE_TEST_DB=postgres, a database in a throwaway PostgreSQL cluster."""
+    from django.conf import settings
+    from django.db import connections
+
+    if _postgres_cluster is not None:
+        # In place: django.db.connections shares this dict; the sqlite wrapper is dropped and
+        # rebuilt for PostgreSQL on next use.
+        settings.DATABASES["default"].update(_postgres_cluster.settings())
+        connections["default"].close()
+        del connections["default"]
+        return
+    if TEST_DB != "sqlite":
+        raise pytest.UsageError(f"CONSOLE_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         test = database.setdefault("TEST", {})
         test["NAME"] = str(tmp_path_factory.mktemp("db") / "test-console.sqlite3")
+
+
+def database_url(db: dict) -> str:  # type: ignore[type-arg]
+    """The DATABASE_URL that points a child process (a Celery worker) at this test database."""
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
 
 
 @pytest.fixture(autouse=True)
@@ -233,7 +279,7 @@ def worker_env(redis_server: RedisProcess, coslocal: CoslocalServer, transaction
     env.update(cos_env(coslocal))
     env.update(
         DJANGO_SETTINGS_MODULE="console.settings",
-        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        DATABASE_URL=database_url(connection.settings_dict),
         REDIS_URL=redis_server.url,
         CELERY_QUEUE="console",
         CONSOLE_VAR_DIR=str(tmp_path),

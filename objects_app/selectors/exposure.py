@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
@@ -87,10 +88,19 @@ def filtered_findings(job: Job, flt: ReportFilter) -> QuerySet[ExposureFinding]:
     if flt.reason:
         qs = qs.filter(reason=flt.reason)
     if flt.prefix:
-        qs = qs.filter(key__gte=flt.prefix)
-        end = _successor(flt.prefix)
-        qs = qs.filter(key__lt=end) if end else qs
+        qs = _starting_with(qs, flt.prefix)
     return qs
+
+
+def _starting_with(qs: QuerySet[ExposureFinding], prefix: str) -> QuerySet[ExposureFinding]:
+    """Keys starting with `prefix`. SQLite's LIKE ignores case, but its BINARY order is code
+    point order, so a key range is exact there (and uses the index); other databases may sort
+    by a language's collation, where only LIKE (case-sensitive there) is exact."""
+    if connection.vendor != "sqlite":
+        return qs.filter(key__startswith=prefix)
+    qs = qs.filter(key__gte=prefix)
+    end = _successor(prefix)
+    return qs.filter(key__lt=end) if end else qs
 
 
 def _after(qs: QuerySet[ExposureFinding], cursor: str) -> QuerySet[ExposureFinding]:

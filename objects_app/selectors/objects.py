@@ -13,6 +13,7 @@ from django.conf import settings
 
 from objects_app.archive import ARCHIVE_CLASSES, Tier, tiers_for
 from objects_app.cos import CosServiceError
+from objects_app.disposition import content_disposition, filename_of, inline_safe
 from objects_app.storage import get_cos_client, presigned_download_url
 
 # x-cos-restore: ongoing-request="false", expiry-date="Tue, 19 Nov 2019 16:00:00 GMT"
@@ -203,9 +204,44 @@ def object_download(
     )
 
 
-def object_presigned_url(*, bucket: str, key: str, version_id: str = "", expires: int) -> str:
-    params = {"versionId": version_id} if version_id else None
-    return presigned_download_url(bucket=bucket, key=key, expires=expires, params=params)
+def object_presigned_url(
+    *,
+    bucket: str,
+    key: str,
+    expires: int,
+    version_id: str = "",
+    response_headers: Mapping[str, str] | None = None,
+) -> str:
+    """A presigned GET that signs the version and every response header it sets.
+
+    COS serves parameters a presigned URL did not sign, so whatever is left unsigned can be
+    added or changed by the link's holder: an older `versionId`, `response-content-type:
+    text/html`. Signed, a changed value fails the signature and an added one is a repeat.
+    """
+    params = {f"response-{name.lower()}": value for name, value in (response_headers or {}).items()}
+    if version_id:
+        params["versionId"] = version_id
+    return presigned_download_url(bucket=bucket, key=key, expires=expires, params=params or None)
+
+
+def object_download_url(*, bucket: str, key: str, version_id: str = "") -> str:
+    """A short-lived presigned download; COS cannot send our sandbox CSP, so an attachment."""
+    disposition = content_disposition(filename_of(key), inline=False)
+    return object_presigned_url(
+        bucket=bucket, key=key, version_id=version_id,
+        expires=settings.CONSOLE_DOWNLOAD_REDIRECT_SECONDS,
+        response_headers={"Content-Disposition": disposition},
+    )  # fmt: skip
+
+
+def share_headers(*, key: str, content_type: str) -> dict[str, str]:
+    """The response headers a share link pins: its type, and attachment unless shown safely."""
+    content_type = content_type or "application/octet-stream"
+    inline = inline_safe(content_type)
+    return {
+        "Content-Type": content_type,
+        "Content-Disposition": content_disposition(filename_of(key), inline=inline),
+    }
 
 
 def object_text_preview(*, bucket: str, key: str, version_id: str = "") -> tuple[str, bool]:

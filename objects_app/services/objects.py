@@ -16,7 +16,11 @@ from objects_app import archive
 from objects_app.cos import CosClientError, CosServiceError
 from objects_app.errors import InvalidInput, ObjectsError
 from objects_app.models import AuditEvent
-from objects_app.selectors.objects import detail_from_headers, object_presigned_url
+from objects_app.selectors.objects import (
+    detail_from_headers,
+    object_presigned_url,
+    share_headers,
+)
 from objects_app.services.audit import audit_record_many, audited
 from objects_app.storage import get_cos_client
 
@@ -257,5 +261,11 @@ def object_share(*, user: Any, bucket: str, key: str, version_id: str, expires: 
         user=user, action="object.share", bucket=bucket, key=key, version_id=version_id
     ) as draft:
         draft.detail = f"expires in {expires} s"
-        _head(bucket, key, version_id)  # a link to nothing helps nobody: fail clearly now
-        return object_presigned_url(bucket=bucket, key=key, version_id=version_id, expires=expires)
+        # HEAD first: a link to nothing helps nobody (fail clearly now), and on a versioned
+        # bucket it names the current version, which the link pins so older ones stay out.
+        detail = detail_from_headers(bucket, key, _head(bucket, key, version_id))
+        draft.version_id = version_id or detail.version_id
+        return object_presigned_url(
+            bucket=bucket, key=key, expires=expires, version_id=draft.version_id,
+            response_headers=share_headers(key=key, content_type=detail.content_type),
+        )  # fmt: skip

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -18,6 +18,7 @@ from objects_app.forms import AuditFilterForm
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import ADMIN, role_required
 from objects_app.selectors import audit as selectors
+from objects_app.streaming import streaming_response
 
 
 @require_GET
@@ -49,7 +50,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     writer = csv.writer(_Echo())
     rows = selectors.audit_csv_rows(selectors.audit_events(**form.cleaned_data))
     lines: Iterator[str] = (writer.writerow(row) for row in rows)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = streaming_response(request, lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response

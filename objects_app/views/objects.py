@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -14,7 +14,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -30,6 +29,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from objects_app.disposition import content_disposition, filename_of
 from objects_app.errors import require_valid
 from objects_app.forms import (
     CopyForm,
@@ -46,6 +46,7 @@ from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import objects as selectors
 from objects_app.services import objects as services
+from objects_app.streaming import streaming_response
 
 # One satisfiable byte range (RFC 9110); anything else is ignored and the whole object is sent.
 SINGLE_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
@@ -77,16 +78,6 @@ def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """RFC 6266: an ASCII fallback plus filename*=UTF-8'' for any key, quotes and CR/LF safe."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
-    )
-    kind = "inline" if inline else "attachment"
-    encoded = quote(filename, safe="")
-    return f"{kind}; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
 
 
 @require_GET
@@ -125,11 +116,8 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
     form = _valid(ObjectForm(request.GET))
     key, version_id = form.cleaned_data["key"], form.cleaned_data["version_id"]
     if settings.CONSOLE_DOWNLOAD_REDIRECT:
-        expires = settings.CONSOLE_DOWNLOAD_REDIRECT_SECONDS
         return redirect(
-            selectors.object_presigned_url(
-                bucket=bucket, key=key, version_id=version_id, expires=expires
-            )
+            selectors.object_download_url(bucket=bucket, key=key, version_id=version_id)
         )
     wanted = request.headers.get("Range", "")
     download = selectors.object_download(
@@ -137,12 +125,14 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponseBase:
         byte_range=wanted if SINGLE_RANGE.match(wanted) else "",
     )  # fmt: skip
     inline = request.GET.get("inline") == "1"
-    return _stream(download, filename=key.rsplit("/", 1)[-1] or "download", inline=inline)
+    return _stream(request, download, filename=filename_of(key), inline=inline)
 
 
-def _stream(download: selectors.Download, *, filename: str, inline: bool) -> HttpResponseBase:
+def _stream(
+    request: HttpRequest, download: selectors.Download, *, filename: str, inline: bool
+) -> HttpResponseBase:
     """COS's body as a streaming response; only images may show inline, always sandboxed."""
-    response = StreamingHttpResponse(download, status=download.status)
+    response = streaming_response(request, download, close=download.close, status=download.status)
     for name, value in download.headers.items():
         response[name] = value
     inline = inline and download.headers.get("Content-Type", "").startswith("image/")

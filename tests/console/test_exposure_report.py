@@ -8,6 +8,7 @@ through a real worker, in tests/jobs/test_exposure_audit.py).
 from __future__ import annotations
 
 import csv
+import re
 import io
 
 import pytest
@@ -142,3 +143,14 @@ def test_viewers_see_reports_and_outsiders_do_not(client, charlie, bob):  # type
     assert client.get(reverse("objects:exposure-report", args=[job.pk + 999])).status_code == 404
     bad = client.get(reverse("objects:exposure-report", args=[job.pk]), {"after": "%%%"})
     assert bad.status_code == 422
+
+
+def test_the_prefix_filter_is_exact_and_case_sensitive(client, bob):  # type: ignore[no-untyped-def]
+    job = audit("rep-1250000000")
+    for key in ("a/1", "A/2", "a/\U0010ffff", "a0", "b/1", "ab"):
+        finding(job, key)
+    client.force_login(bob)
+    url = reverse("objects:exposure-report", args=[job.pk])
+    text = client.get(url, {"prefix": "a/"}).content.decode()
+    shown = re.findall(r'<code class="key" translate="no">([^<]*)</code></a>', text)
+    assert shown == ["a/1", "a/\U0010ffff"]

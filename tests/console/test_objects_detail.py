@@ -219,6 +219,9 @@ def test_download_can_redirect_to_a_presigned_url(client, bob, cos_client, scrat
     response = client.get(download(key))
     assert response.status_code == 302
     assert "q-signature=" in response["Location"] and "r.txt" in response["Location"]
+    # COS cannot send our sandbox CSP: a redirected download is a signed attachment.
+    assert "response-content-disposition=attachment" in response["Location"]
+    assert "response-content-disposition" in response["Location"].split("q-url-param-list=")[1]
     assert "coslocal-test-secret-key" not in response["Location"]
 
 

@@ -27,7 +27,7 @@ JOB_ENV = {
 
 
 class BeatWorkerProcess(WorkerProcess):
-    """A worker that also runs celery beat, as the Procfile's worker line does."""
+    """A worker that also runs celery beat, as `make run`'s worker program does."""
 
     def start(self) -> BeatWorkerProcess:
         import subprocess

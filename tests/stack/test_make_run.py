@@ -1,5 +1,5 @@
-"""`make run`'s orchestrator for real: every process starts, the demo is seeded, a user logs in and
-browses it, and SIGTERM stops every child."""
+"""`make run`'s orchestrator for real: every process starts under supervisor, the demo is seeded, a
+user logs in, browses it and downloads from it, and SIGTERM stops every child."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def _login(session: requests.Session, base: str) -> None:
     assert response.status_code == 200 and "bucket-table" in response.text
 
 
+def tmp_path_of(log_path: Path) -> Path:
+    return log_path.parent
+
+
 def test_stack_starts_serves_the_demo_and_stops_cleanly(stack) -> None:  # type: ignore[no-untyped-def]
     proc, ports, log_path = stack
     wait_for_port(ports["WEB_PORT"], timeout=90)
@@ -66,10 +70,16 @@ def test_stack_starts_serves_the_demo_and_stops_cleanly(stack) -> None:  # type:
     assert "demo-1250000000" in session.get(f"{base}/", timeout=10).text
     listing = session.get(f"{base}/b/demo-1250000000/", params={"prefix": "photos/"}, timeout=10)
     assert "2023/" in listing.text and "2024/" in listing.text
+    # A download streams through the ASGI server; the key file is this install's own.
+    readme = session.get(f"{base}/b/demo-1250000000/download/", params={"key": "README.txt"})
+    assert readme.status_code == 200 and readme.headers["Content-Disposition"].startswith("attach")
+    assert len(readme.content) == int(readme.headers["Content-Length"]) > 0
+    secret_key = tmp_path_of(log_path) / "var" / "django-secret-key.txt"
+    assert len(secret_key.read_text().strip()) >= 50
     log = log_path.read_text()
     assert f"http://127.0.0.1:{ports['WEB_PORT']}/" in log and "admin / stack-test-password" in log
-    for name in ("redis.1", "worker.1", "web.1", "coslocal.1"):
-        assert f"{name} started" in log
+    for name in ("redis", "worker", "web", "coslocal"):
+        assert f"success: {name} entered RUNNING state" in log
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) is not None
