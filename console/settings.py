@@ -7,6 +7,7 @@ values (healthchecks' envbool/envint style) so a typo never silently becomes a d
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -322,6 +323,19 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "") or "cos-console@localhost
 CONSOLE_EMAIL_ENABLED = bool(EMAIL_HOST or env_str("EMAIL_BACKEND", ""))
 # The console's address as users reach it (https://console.example.com), for links in emails.
 CONSOLE_PUBLIC_URL = env_str("CONSOLE_PUBLIC_URL", "")
+# --- Permissions area (issue 13): ACLs, bucket policies, the public-exposure audit ---
+# The CAM principal COS_SECRET_ID acts as when it is not the bucket owner's root account, e.g.
+# qcs::cam::uin/100000000001:uin/100000000011: a bucket policy that would deny it the means to
+# undo the policy is refused. Empty: the bucket owner's root account.
+CONSOLE_COS_PRINCIPAL = env_str("CONSOLE_COS_PRINCIPAL")
+if CONSOLE_COS_PRINCIPAL and not re.fullmatch(r"qcs::cam::uin/\d+:uin/\d+", CONSOLE_COS_PRINCIPAL):
+    raise ImproperlyConfigured(
+        "CONSOLE_COS_PRINCIPAL must look like qcs::cam::uin/<root uin>:uin/<uin>"
+    )
+# Public-exposure audits: ACL reads in flight per audit, and at most this many per second (the
+# rate halves when COS answers 503 SlowDown and climbs back slowly).
+CONSOLE_EXPOSURE_THREADS = env_int("CONSOLE_EXPOSURE_THREADS", 8)
+CONSOLE_EXPOSURE_RATE = env_int("CONSOLE_EXPOSURE_RATE", 300)
 
 LOGGING = {
     "version": 1,

@@ -254,3 +254,47 @@ from objects_app.restore_models import (  # noqa: E402, F401
     RestoreState,
     RestoreTarget,
 )
+class ExposureFinding(models.Model):
+    """What a public-exposure audit (a Job of kind "exposure_audit") found for one object or
+    version: public or unknown (private objects leave no row: nothing per object is kept for
+    them), or public in the previous audit and not any more ("was_public", added at the end).
+
+    Rows of one audit are written page by page with the listing marker, in one transaction, so
+    a redone page cannot double them (and the unique constraint would refuse it anyway).
+    """
+
+    class Status(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        UNKNOWN = "unknown", _("Unknown")
+        WAS_PUBLIC = "was_public", _("No longer public")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="exposure_findings")
+    key = models.TextField()
+    version_id = models.CharField(max_length=128, blank=True, default="")
+    is_latest = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    # The deciding rule's kind (objects_app.access.decide) and its data (canned ACL, grantee,
+    # statement, or the error that made the ACL unreadable).
+    reason = models.CharField(max_length=32)
+    detail = models.TextField(blank=True, default="")
+    # Public now and not public in the previous audit of the same bucket, prefix and versions.
+    new = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job", "key", "version_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "key", "version_id"], name="exposurefinding_job_key_version"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["job", "status", "key", "version_id"], name="exposure_job_status_key"
+            ),
+            models.Index(
+                fields=["job", "reason", "key", "version_id"], name="exposure_job_reason_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.key} {self.status}"

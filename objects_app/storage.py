@@ -28,6 +28,16 @@ def get_cos_client() -> CosS3Client:
     return CosS3Client(config)
 
 
+def cos_region() -> str:
+    """The region of the console's buckets (bucket policy resources name it)."""
+    return str(settings.COS_REGION)
+
+
+def console_principal() -> str:
+    """The CAM principal the console's credentials act as, when configured ("" otherwise)."""
+    return str(settings.CONSOLE_COS_PRINCIPAL)
+
+
 def presigned_download_url(
     *, bucket: str, key: str, expires: int, params: dict[str, str] | None = None
 ) -> str:

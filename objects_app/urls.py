@@ -1,6 +1,17 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, multipart, objects, restores, uploads
+from objects_app.views import (
+    audit,
+    browse,
+    deletes,
+    exposure,
+    jobs,
+    multipart,
+    objects,
+    permissions,
+    restores,
+    uploads,
+)
 
 app_name = "objects"
 
@@ -68,5 +79,38 @@ urlpatterns = [
         "b/<slug:bucket>/unfinished/summary/",
         multipart.unfinished_summary,
         name="unfinished-summary",
+    ),
+    # --- permissions (issue 13) ---
+    path("b/<slug:bucket>/permissions/", permissions.bucket_permissions, name="bucket-permissions"),
+    path(
+        "b/<slug:bucket>/permissions/acl/", permissions.bucket_acl_update, name="bucket-acl-update"
+    ),
+    path(
+        "b/<slug:bucket>/permissions/policy/",
+        permissions.bucket_policy_update,
+        name="bucket-policy-update",
+    ),
+    path(
+        "b/<slug:bucket>/permissions/policy/delete/",
+        permissions.bucket_policy_delete,
+        name="bucket-policy-delete",
+    ),
+    path(
+        "b/<slug:bucket>/object/permissions/",
+        permissions.object_permissions,
+        name="object-permissions",
+    ),
+    path("b/<slug:bucket>/object/acl/", permissions.object_acl_update, name="object-acl-update"),
+    path("b/<slug:bucket>/exposure/", exposure.exposure_audits, name="exposure-audits"),
+    path("exposure/<int:job_id>/", exposure.exposure_report, name="exposure-report"),
+    path(
+        "exposure/<int:job_id>/report.csv", exposure.exposure_report_csv, name="exposure-report-csv"
+    ),
+    path("b/<slug:bucket>/exposure/start/", exposure.audit_start, name="exposure-audit-start"),
+    path("b/<slug:bucket>/make-private/", exposure.make_private, name="make-private-start"),
+    path(
+        "jobs/<int:job_id>/make-private/confirm/",
+        exposure.make_private_confirm,
+        name="make-private-confirm",
     ),
 ]

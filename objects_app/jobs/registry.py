@@ -19,6 +19,8 @@ BUILT_IN = (
     "objects_app.jobs.kinds.delete",
     "objects_app.jobs.kinds.upload",
     "objects_app.jobs.kinds.abort_uploads",
+    "objects_app.jobs.kinds.exposure_audit",
+    "objects_app.jobs.kinds.make_private",
 )
 
 _kinds: dict[str, Kind] = {}

@@ -13,6 +13,7 @@ from django.conf import settings
 from objects_app.archive import ARCHIVE_CLASSES
 from objects_app.cos import CosClientError, CosServiceError
 from objects_app.selectors.archived import scan_by_class
+from objects_app.selectors.exposure import latest_audits, public_marks
 from objects_app.storage import get_cos_client
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class BucketRow:
     region: str
     created: datetime | None
     versioning: str = ""  # Enabled, Suspended, Off, or "unknown" when COS would not say
+    audit: Any = None  # the last public-exposure audit (selectors.exposure.AuditSummary) or None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class ObjectPage:
             if row.is_archived
         ]
         return [rows[i : i + size] for i in range(0, len(rows), size)]
+    public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
 
     @property
     def is_truncated(self) -> bool:
@@ -165,7 +168,11 @@ def bucket_list() -> list[BucketRow]:
         return rows
     with ThreadPoolExecutor(max_workers=min(VERSIONING_THREADS, len(rows))) as pool:
         states = list(pool.map(bucket_versioning, [row.name for row in rows]))
-    return [replace(row, versioning=state) for row, state in zip(rows, states, strict=True)]
+    audits = latest_audits([row.name for row in rows])
+    return [
+        replace(row, versioning=state, audit=audits.get(row.name))
+        for row, state in zip(rows, states, strict=True)
+    ]
 
 
 def bucket_versioning(bucket: str) -> str:
@@ -243,6 +250,7 @@ def object_page(
         page.objects.append(_object_row(item, prefix))
     if str(result.get("IsTruncated", "false")).lower() == "true":
         page.next_marker = result.get("NextMarker") or ""
+    page.public_keys = public_marks(bucket, prefix, [row.key for row in page.objects])
     return page
 
 

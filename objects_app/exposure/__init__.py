@@ -1,0 +1,1 @@
+"""The public-exposure audit's engine-independent parts: the scan and the per-object fix."""
