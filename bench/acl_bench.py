@@ -125,10 +125,9 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    env = {"CONSOLE_EXPOSURE_THREADS": str(args.threads), "CONSOLE_EXPOSURE_RATE": "1000000",
-           "CONSOLE_JOB_SLICE_SECONDS": "60"}  # fmt: skip
     rows: list[tuple[str, str, str]] = []
-    with running_stack(**env) as stack:
+    with running_stack(CONSOLE_EXPOSURE_THREADS=str(args.threads), CONSOLE_EXPOSURE_RATE="1000000",
+                       CONSOLE_JOB_SLICE_SECONDS="60") as stack:  # fmt: skip
         seed(stack, "rate-1250000000", args.objects, public_every=10)
         raw = raw_rate(stack, "rate-1250000000", args.objects, args.threads)
         _, seconds = audit(stack, "rate-1250000000")

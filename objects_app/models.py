@@ -246,14 +246,6 @@ class AuditEvent(models.Model):
         raise ValueError("Audit events are append-only")
 
 
-# Restore campaigns (issue 14) keep their models in their own module; imported here so Django
-# registers them with the app.
-from objects_app.restore_models import (  # noqa: E402, F401
-    Notification,
-    RestoreCampaign,
-    RestoreState,
-    RestoreTarget,
-)
 class ExposureFinding(models.Model):
     """What a public-exposure audit (a Job of kind "exposure_audit") found for one object or
     version: public or unknown (private objects leave no row: nothing per object is kept for
@@ -298,3 +290,13 @@ class ExposureFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} {self.key} {self.status}"
+
+
+# Restore campaigns (issue 14) keep their models in their own module; imported here so Django
+# registers them with the app.
+from objects_app.restore_models import (  # noqa: E402, F401
+    Notification,
+    RestoreCampaign,
+    RestoreState,
+    RestoreTarget,
+)

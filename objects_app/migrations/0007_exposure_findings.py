@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('objects_app', '0005_job_engine'),
+        ('objects_app', '0006_restore_campaigns'),
     ]
 
     operations = [

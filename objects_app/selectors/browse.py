@@ -106,6 +106,7 @@ class ObjectPage:
             if row.is_archived
         ]
         return [rows[i : i + size] for i in range(0, len(rows), size)]
+
     public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
 
     @property

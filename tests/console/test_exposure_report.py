@@ -8,8 +8,8 @@ through a real worker, in tests/jobs/test_exposure_audit.py).
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 
 import pytest
 from django.urls import reverse
