@@ -43,10 +43,13 @@ def _after_cancel(job: Job) -> None:
     enqueue(job)  # its task sees the terminal state and runs the kind's cleanup (in the worker)
 
 
-def job_confirm(*, user: Any, job: Job, choice: str, kind_name: str | None = None) -> Job:
+def job_confirm(
+    *, user: Any, job: Job, choice: str, kind_name: str | None = None, typed: str = ""
+) -> Job:
     """Start the run the user confirmed, from the plan their dry run made.
 
     With `kind_name`, a job of any other kind is refused (an action belongs to its kind).
+    `typed`: what the user typed where the kind asks for a typed confirmation.
     """
     kind = registry.get(job.kind)
     if kind_name is not None and job.kind != kind_name:
@@ -64,6 +67,7 @@ def job_confirm(*, user: Any, job: Job, choice: str, kind_name: str | None = Non
         raise ObjectsError(_("This dry run expired; run it again."), status=409)
     if job.state != JobState.AWAITING_CONFIRM:
         raise ObjectsError(_("This job was already started or cancelled."), status=409)
+    _check_typed(kind, job, choice, typed)
     with transaction.atomic():
         _start_confirmed(kind, job, choice)
     audit_record(
@@ -72,6 +76,13 @@ def job_confirm(*, user: Any, job: Job, choice: str, kind_name: str | None = Non
     )  # fmt: skip
     enqueue(job)
     return job
+
+
+def _check_typed(kind: Any, job: Job, choice: str, typed: str) -> None:
+    expected = kind.confirm_text(job, choice)
+    if expected and typed.strip() != expected:
+        message = _("Type %(text)s to confirm. Nothing was changed.") % {"text": expected}
+        raise ObjectsError(message, status=422, fields={"confirm_text": [message]})
 
 
 def _start_confirmed(kind: Any, job: Job, choice: str) -> None:

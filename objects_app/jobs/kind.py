@@ -145,6 +145,9 @@ class Action:
     name: str = ""  # a CSS class the page and tests can find it by
     role: str = "operator"  # the least role that may use it (roles.py)
     swap: str = "outerHTML"  # where the answer goes: replace the panel, or "afterend" (a new job)
+    # Destruction beyond undo (a whole bucket, every version): the user types this text first
+    # (the engine checks it again on the server, Kind.confirm_text).
+    confirm_text: str = ""
 
     @property
     def choice(self) -> tuple[str, str] | None:
@@ -215,6 +218,11 @@ class Kind:
         Called inside the confirm's transaction, before the job is queued.
         """
         raise NotImplementedError
+
+    def confirm_text(self, job: Job, choice: str) -> str:
+        """The text the user must type to confirm `choice` ("" for none): kinds ask for it where
+        the run cannot be undone at a scale a slip of the mouse should not reach."""
+        return ""
 
     def reconcile(self, run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
         """Items a dead run left "started": {seq: outcome} for those already settled; the rest

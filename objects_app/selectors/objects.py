@@ -10,10 +10,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from objects_app.archive import ARCHIVE_CLASSES, Tier, tiers_for
 from objects_app.cos import CosServiceError
 from objects_app.disposition import content_disposition, filename_of, inline_safe
+from objects_app.errors import ObjectsError
 from objects_app.storage import get_cos_client, presigned_download_url
 
 # x-cos-restore: ongoing-request="false", expiry-date="Tue, 19 Nov 2019 16:00:00 GMT"
@@ -52,6 +54,7 @@ class ObjectDetail:
     metadata: dict[str, str]
     restore: str
     restore_status: str
+    encryption: str = ""  # x-cos-server-side-encryption (SSE-COS: "AES256"); "" when none
 
     @property
     def name(self) -> str:
@@ -161,6 +164,7 @@ def detail_from_headers(bucket: str, key: str, headers: Mapping[str, str]) -> Ob
         },
         restore=_header(headers, "x-cos-restore"),
         restore_status=_header(headers, "x-cos-restore-status"),
+        encryption=_header(headers, "x-cos-server-side-encryption"),
     )
 
 
@@ -170,8 +174,38 @@ def _version_kwargs(version_id: str) -> dict[str, str]:
 
 def object_detail(*, bucket: str, key: str, version_id: str = "") -> ObjectDetail:
     """All HEAD metadata of one object (or one version of it)."""
-    headers = get_cos_client().head_object(Bucket=bucket, Key=key, **_version_kwargs(version_id))
+    try:
+        headers = get_cos_client().head_object(
+            Bucket=bucket, Key=key, **_version_kwargs(version_id)
+        )
+    except CosServiceError as exc:
+        # COS answers a HEAD of an SSE-C object without its key with a bare 400 (a HEAD has no
+        # body to say why); the console never holds customer keys, so it says so instead.
+        if exc.get_status_code() == 400 and _is_sse_c(bucket, key, version_id):
+            raise ObjectsError(
+                _(
+                    "This object is encrypted with a customer-provided key (SSE-C). COS serves "
+                    "it only to requests that send that key, and the console does not hold "
+                    "customer keys, so it cannot show, preview or download this object."
+                ),
+                status=409,
+            ) from exc
+        raise
     return detail_from_headers(bucket, key, headers)
+
+
+def _is_sse_c(bucket: str, key: str, version_id: str) -> bool:
+    """Whether the 400 was COS refusing an SSE-C object for want of its key (a ranged GET of
+    nothing says so in its error body)."""
+    try:
+        get_cos_client().get_object(
+            Bucket=bucket, Key=key, Range="bytes=0-0", **_version_kwargs(version_id)
+        )["Body"].get_raw_stream().close()
+    except CosServiceError as exc:
+        # COS: 400 InvalidRequest ("The object was stored using a form of Server Side
+        # Encryption..."); a missing object or a bad version id are other codes.
+        return exc.get_status_code() == 400 and exc.get_error_code() == "InvalidRequest"
+    return False
 
 
 @dataclass

@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as _
-
-from objects_app.errors import ObjectsError
 from objects_app.models import Job
 from objects_app.services import deletes
 from objects_app.services.objects import BulkDeleteResult, objects_delete
@@ -59,9 +56,8 @@ def _plan_job(*, user: Any, selection: Selection) -> Job:
         )
     if selection.folders and not selection.keys and len(selection.folders) == 1:
         return deletes.delete_plan_start(user=user, bucket=bucket, prefix=selection.folders[0])
-    if selection.folders:
-        raise ObjectsError(
-            _("Select one folder at a time, or only objects: a folder is deleted on its own.")
-        )
+    # Objects and folders together: the dry run lists the folders' contents, the keys join them.
     items = [(key, "") for key in selection.keys]
-    return deletes.delete_selection_start(user=user, bucket=bucket, items=items)
+    return deletes.delete_selection_start(
+        user=user, bucket=bucket, items=items, folders=selection.folders
+    )

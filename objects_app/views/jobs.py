@@ -104,7 +104,10 @@ def job_confirm(request: HttpRequest, job_id: int, kind: str | None = None) -> H
     """Confirm a dry run's plan; from a kind's own URL, only a job of that kind."""
     job = selectors.job_get_for(request.user, job_id)
     choice = request.POST.get("choice") or request.POST.get("mode") or ""
-    job = actions.job_confirm(user=request.user, job=job, choice=choice, kind_name=kind)
+    typed = request.POST.get("confirm_text", "")
+    job = actions.job_confirm(
+        user=request.user, job=job, choice=choice, kind_name=kind, typed=typed
+    )
     return trigger_client_event(render(request, PROGRESS, {"job": job}), STARTED)
 
 

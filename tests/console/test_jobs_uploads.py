@@ -68,9 +68,12 @@ def test_start_reports_chunking_and_resumes_the_same_file(uploads) -> None:
         ("folder/", 10, "ending with / is a folder"),
         ("/rooted", 10, "must not start with /"),
         ("a\r\nb", 10, "control characters"),
+        ("big/file.bin", 10**30, "less than or equal to"),  # was a 500 (an integer overflow)
+        ("big/file.bin", -1, "greater than or equal to 0"),
+        ("big/file.bin", "1e3", "whole number"),
     ],
 )
-def test_bad_start_is_refused_clearly(uploads, key: str, size: int, message: str) -> None:
+def test_bad_start_is_refused_clearly(uploads, key: str, size: object, message: str) -> None:
     response = start(uploads, key=key, size=size)
     assert response.status_code == 422
     assert message in response.json()["error"]

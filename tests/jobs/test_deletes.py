@@ -22,9 +22,10 @@ def plan(client, bucket: str, prefix: str) -> Job:  # type: ignore[no-untyped-de
     return wait_for_job(Job.objects.latest("pk").pk, {JobState.AWAITING_CONFIRM, JobState.FAILED})
 
 
-def confirm(client, job: Job, mode: str) -> Job:  # type: ignore[no-untyped-def]
+def confirm(client, job: Job, mode: str, typed: str = "") -> Job:  # type: ignore[no-untyped-def]
     url = reverse("objects:delete-confirm", args=[job.pk])
-    assert client.post(url, {"mode": mode}, **HTMX).status_code == 200
+    response = client.post(url, {"mode": mode, "confirm_text": typed}, **HTMX)
+    assert response.status_code == 200, response.content
     return wait_for_job(job.pk)
 
 
@@ -73,8 +74,18 @@ def test_versioned_bucket_offers_and_deletes_every_version_and_marker(
     assert job.plan["all"] == {"objects": 4, "bytes": 9}
     page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
     assert "Delete all 4 versions and delete markers" in page
+    # Every version goes for good: the bucket's name must be typed, on the server too.
+    assert f'data-confirm-text="{new_bucket}"' in page
+    url = reverse("objects:delete-confirm", args=[job.pk])
+    for typed in ("", "wrong-name", new_bucket.upper()):
+        refused = client.post(url, {"mode": "all", "confirm_text": typed}, **HTMX)
+        assert refused.status_code == 422
+        assert f"Type {new_bucket} to confirm. Nothing was changed." in refused.content.decode()
+    job.refresh_from_db()
+    assert job.state == JobState.AWAITING_CONFIRM
+    assert len(list(cos_client.iter_object_versions(Bucket=new_bucket, Prefix="v/"))) == 4
 
-    job = confirm(client, job, "all")
+    job = confirm(client, job, "all", typed=new_bucket)
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 4, 0)
     assert list(cos_client.iter_object_versions(Bucket=new_bucket, Prefix="v/")) == []
     assert keys_under(cos_client, new_bucket) == ["w/keep"]
@@ -129,3 +140,57 @@ def test_selection_delete_removes_exactly_the_chosen_keys(
     job = confirm(client, job, "current")
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 2, 0)
     assert keys_under(cos_client, new_bucket) == ["s/2", "s/3"]
+
+
+def test_deleting_everything_in_a_bucket_asks_for_its_name(
+    client, alice, cos_client, new_bucket, start_worker
+) -> None:
+    for key in ("a", "b/c"):
+        cos_client.put_object(Bucket=new_bucket, Key=key, Body=b"x")
+    start_worker()
+    client.force_login(alice)
+    job = plan(client, new_bucket, "")
+    page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
+    assert "This cannot be undone. Type" in page and f'data-confirm-text="{new_bucket}"' in page
+    url = reverse("objects:delete-confirm", args=[job.pk])
+    refused = client.post(url, {"mode": "current"}, **HTMX)
+    assert refused.status_code == 422
+    assert f"Type {new_bucket} to confirm." in refused.content.decode()
+    assert keys_under(cos_client, new_bucket) == ["a", "b/c"]
+
+    job = confirm(client, job, "current", typed=new_bucket)
+    assert (job.state, job.done) == (JobState.SUCCEEDED, 2)
+    assert keys_under(cos_client, new_bucket) == []
+
+
+def test_a_folder_delete_needs_no_typing(client, alice, cos_client, new_bucket, start_worker):  # type: ignore[no-untyped-def]
+    cos_client.put_object(Bucket=new_bucket, Key="f/a", Body=b"x")
+    start_worker()
+    client.force_login(alice)
+    job = plan(client, new_bucket, "f/")
+    page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
+    assert "data-confirm-text" not in page
+    assert confirm(client, job, "current").state == JobState.SUCCEEDED
+
+
+def test_a_selection_of_folders_and_objects_is_one_dry_run_then_one_delete(
+    client, alice, cos_client, new_bucket, start_worker
+) -> None:
+    keys = ["top/a/1", "top/a/2", "top/b/1", "top/c.txt", "top/d.txt", "top/e/keep"]
+    for key in keys:
+        cos_client.put_object(Bucket=new_bucket, Key=key, Body=b"xy")
+    start_worker()
+    client.force_login(alice)
+    selection = {
+        "prefix": "top/",
+        "selected_folders": ["top/a/", "top/b/"],
+        "selected": ["top/c.txt", "top/a/1"],  # one inside a chosen folder: deleted once
+    }
+    response = client.post(reverse("objects:objects-delete", args=[new_bucket]), selection, **HTMX)
+    assert response.status_code == 200, response.content
+    job = wait_for_job(Job.objects.latest("pk").pk, {JobState.AWAITING_CONFIRM, JobState.FAILED})
+    assert job.plan["current"]["objects"] == 4  # three under the folders, one chosen key
+    assert sorted(keys_under(cos_client, new_bucket)) == sorted(keys)  # nothing gone yet
+    job = confirm(client, job, "current")
+    assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 4, 0)
+    assert sorted(keys_under(cos_client, new_bucket)) == ["top/d.txt", "top/e/keep"]

@@ -67,6 +67,9 @@ class BatchDelete(Kind):
         counts = job.plan[choice]
         return {"choice": choice, "total": counts["objects"], "bytes_total": counts["bytes"]}
 
+    def confirm_text(self, job: Job, choice: str) -> str:
+        return _typed_confirmation(job, choice)
+
     def progress(self, job: Job) -> ProgressView:
         if job.phase == "plan":
             return _plan_view(job)
@@ -103,6 +106,13 @@ def _found(summary: dict[str, Any]) -> str:
     return text
 
 
+def _typed_confirmation(job: Job, choice: str) -> str:
+    """Deleting everything in a bucket, or every version of anything, cannot be undone even in a
+    versioned bucket: the user types the bucket's name first."""
+    whole_bucket = "" in (job.params.get("prefixes") or [])
+    return job.bucket if whole_bucket or choice == "all" else ""
+
+
 def _confirm_actions(job: Job) -> list[Action]:
     url = reverse("objects:delete-confirm", args=[job.pk])
     current = job.plan.get("current") or {"objects": 0}
@@ -110,12 +120,22 @@ def _confirm_actions(job: Job) -> list[Action]:
     actions = [
         Action(url, ngettext("Delete %(n)s current object", "Delete %(n)s current objects", n)
                % {"n": display.number(n)}, (("mode", "current"),), danger=True,
-               disabled=not n, name="delete-current"),
+               disabled=not n, name="delete-current",
+               confirm_text=_typed_confirmation(job, "current")),
     ]  # fmt: skip
     if "all" in job.plan:
         n = job.plan["all"]["objects"]
         label = _("Delete all %(n)s versions and delete markers") % {"n": display.number(n)}
-        actions.append(Action(url, label, (("mode", "all"),), danger=True, name="delete-all"))
+        actions.append(
+            Action(
+                url,
+                label,
+                (("mode", "all"),),
+                danger=True,
+                name="delete-all",
+                confirm_text=_typed_confirmation(job, "all"),
+            )
+        )
     return actions
 
 
