@@ -198,9 +198,11 @@ def _is_sse_c(bucket: str, key: str, version_id: str) -> bool:
     """Whether the 400 was COS refusing an SSE-C object for want of its key (a ranged GET of
     nothing says so in its error body)."""
     try:
-        get_cos_client().get_object(
-            Bucket=bucket, Key=key, Range="bytes=0-0", **_version_kwargs(version_id)
-        )["Body"].get_raw_stream().close()
+        kwargs: dict[str, str] = {"Range": "bytes=0-0", **_version_kwargs(version_id)}
+        probe = get_cos_client().get_object(
+            Bucket=bucket, Key=key, KeySimplifyCheck=False, **kwargs
+        )
+        probe["Body"].get_raw_stream().close()
     except CosServiceError as exc:
         # COS: 400 InvalidRequest ("The object was stored using a form of Server Side
         # Encryption..."); a missing object or a bad version id are other codes.
