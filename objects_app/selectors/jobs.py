@@ -57,6 +57,11 @@ class JobPanel:
     actions: list[Action]
     has_report: bool
 
+    @property
+    def confirm_text(self) -> str:
+        """The text to type before the actions that ask for one (one field per panel)."""
+        return next((action.confirm_text for action in self.actions if action.confirm_text), "")
+
 
 def job_panel(job: Job, user: Any) -> JobPanel:
     """What the job-progress partial shows: the kind's view plus the engine's own actions."""

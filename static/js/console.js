@@ -193,9 +193,13 @@
   document.addEventListener("input", function (event) {
     var field = event.target;
     if (!field.dataset || field.dataset.confirmText === undefined) return;
-    var form = field.form;
-    var button = form && form.querySelector("[data-needs-confirm-text]");
-    if (button) button.disabled = field.value !== field.dataset.confirmText;
+    // In a form: its own button. Outside one (a job panel's single field, sent by each action
+    // through hx-include): every action of the panel that asks for it.
+    var scope = field.form || field.closest(".job-progress");
+    if (!scope) return;
+    scope.querySelectorAll("[data-needs-confirm-text]").forEach(function (button) {
+      button.disabled = field.value !== field.dataset.confirmText;
+    });
   });
 
   // --- object browser -------------------------------------------------------------------------

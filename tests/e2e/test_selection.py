@@ -56,3 +56,35 @@ def test_select_everything_that_matches_across_pages_goes_through_the_dry_run(
     dialog.locator('button[name="mode"][value="current"]').click()
     expect(dialog.locator(".job-state")).to_have_text("Succeeded", timeout=60_000)
     assert sorted(keys_under(cos_client, new_bucket)) == sorted(others)
+
+
+def test_deleting_a_whole_bucket_waits_for_its_name_typed(
+    logged_in_page, live_server, cos_client, new_bucket, start_worker
+) -> None:
+    """Issue 10: type-to-confirm before deleting everything in a bucket, and the typed text is
+    what the server checks (the button only opens once it matches)."""
+    for key in ("a.txt", "d/b.txt"):
+        cos_client.put_object(Bucket=new_bucket, Key=key, Body=b"x")
+    start_worker()
+    page = logged_in_page
+    page.goto(f"{live_server.url}/b/{new_bucket}/")
+    page.get_by_role("button", name="Delete everything under this folder…").click()
+    panel = page.locator(".job-progress").last
+    expect(panel).to_contain_text("Found 2 objects", timeout=60_000)
+    expect(panel.locator(".typed-confirm")).to_contain_text(
+        f"This cannot be undone. Type {new_bucket} to confirm:"
+    )
+    button = panel.locator('button[name="mode"][value="current"]')
+    expect(button).to_be_disabled()
+    panel.locator('input[name="confirm_text"]').fill(new_bucket[:-1])
+    expect(button).to_be_disabled()
+    assert sorted(o["Key"] for o in cos_client.list_objects(Bucket=new_bucket)["Contents"]) == [
+        "a.txt", "d/b.txt",
+    ]  # fmt: skip
+    panel.locator('input[name="confirm_text"]').fill(new_bucket)
+    expect(button).to_be_enabled()
+    button.click()
+    expect(page.locator(".job-progress").last.locator(".job-state")).to_have_text(
+        "Succeeded", timeout=60_000
+    )
+    assert "Contents" not in cos_client.list_objects(Bucket=new_bucket)
