@@ -297,14 +297,24 @@ def worker_env(redis_server: RedisProcess, coslocal: CoslocalServer, transaction
     return env
 
 
+def point_celery_at(url: str) -> None:
+    """Send this process's task messages to `url`.
+
+    An earlier test may have published (or failed to publish) with another broker URL; Celery
+    keeps that connection in its pools, so they are dropped too, or messages go to the old one.
+    """
+    from console.celery import app
+
+    app.conf.broker_url = url
+    app.amqp._producer_pool = None  # built from app.pool on next use
+    app._pool = None  # (closing it instead leaves closed pools referenced in kombu's registry)
+
+
 @pytest.fixture
 def celery_worker_process(worker_env, settings, tmp_path) -> Iterator[WorkerProcess]:  # type: ignore[no-untyped-def]
     """A started worker; this process's task dispatch goes to the same Redis and queue."""
-    from console.celery import app
-
-    # Redis is one per session, so the broker URL never changes once the app has connected.
     settings.CELERY_BROKER_URL = worker_env["REDIS_URL"]
-    app.conf.broker_url = worker_env["REDIS_URL"]
+    point_celery_at(worker_env["REDIS_URL"])
     worker = WorkerProcess(worker_env, tmp_path / "worker.log").start()
     yield worker
     worker.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, RedisProcess, WorkerProcess
+from tests.conftest import ROOT, RedisProcess, WorkerProcess, point_celery_at
 from tests.console.conftest import alice, bob, paged_bucket  # noqa: F401 (the same cast, bucket)
 
 # Short limits so the sweep rescues a killed worker's job within seconds; the workers also know
@@ -76,7 +76,7 @@ def start_worker(
     from console.celery import app
 
     job_settings.CELERY_BROKER_URL = worker_env["REDIS_URL"]
-    app.conf.broker_url = worker_env["REDIS_URL"]
+    point_celery_at(worker_env["REDIS_URL"])
     # Messages an earlier test left behind name job ids of another database: drop them.
     app.control.purge()
     started: list[BeatWorkerProcess] = []
