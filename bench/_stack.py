@@ -157,12 +157,14 @@ def running_stack(*, worker: bool = True, web_args: tuple[str, ...] = (),
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
-def seed_keys(cos: CoslocalServer, bucket: str, keys: list[str]) -> None:
+def seed_keys(
+    cos: CoslocalServer, bucket: str, keys: list[str], storage_class: str = "STANDARD"
+) -> None:
     """Zero-byte objects straight into coslocal's store (HTTP PUTs would dominate the time)."""
     from coslocal.store import Store
 
     now, etag = time.time(), '"d41d8cd98f00b204e9800998ecf8427e"'
-    rows = [(bucket, k, "null", 1, 0, 0, etag, "0", "[]", now, "{}", "STANDARD", "{}")
+    rows = [(bucket, k, "null", 1, 0, 0, etag, "0", "[]", now, "{}", storage_class, "{}")
             for k in keys]  # fmt: skip
     with Store(Path(cos.data_dir)).db.write() as conn:
         conn.executemany(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import ROOT, SECRET_ID, SECRET_KEY, _env, _start  # noqa: E402
+from _stack import ROOT, SECRET_ID, SECRET_KEY, _env, _start, seed_keys  # noqa: E402
 
 from coslocal.testing import CoslocalServer  # noqa: E402
 from stack.net import free_port, wait_for_port  # noqa: E402
@@ -38,17 +38,7 @@ TIME_SCALE = 3600  # the console's view of COS time: first looks come seconds af
 
 
 def seed_archived(cos: CoslocalServer, keys: list[str]) -> None:
-    from coslocal.store import Store
-
-    now, etag = time.time(), '"d41d8cd98f00b204e9800998ecf8427e"'
-    rows = [(BUCKET, k, "null", 1, 0, 0, etag, "0", "[]", now, "{}", "ARCHIVE", "{}")
-            for k in keys]  # fmt: skip
-    with Store(Path(cos.data_dir)).db.write() as conn:
-        conn.executemany(
-            "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"
-            " blobs, mtime, headers, storage_class, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
+    seed_keys(cos, BUCKET, keys, "ARCHIVE")
 
 
 def raw_rate(client, keys: list[str], threads: int) -> float:  # type: ignore[no-untyped-def]

@@ -21,8 +21,9 @@ from qcloud_cos import CosServiceError
 from objects_app.access import decide as d
 from objects_app.access.principals import ANYONE, account
 from objects_app.selectors import permissions as selectors
-from tests.conftest import APPID, REGION
+from tests.conftest import APPID
 from tests.console.conftest import ACL_OTHER_UIN, ACL_OWNER_UIN, ACL_SUB_UIN
+from tests.console.test_permissions import policy_text
 
 ANY = "qcs::cam::anyone:anyone"
 SUB_QCS = f"qcs::cam::uin/{ACL_OWNER_UIN}:uin/{ACL_SUB_UIN}"
@@ -44,21 +45,7 @@ def _all(allowed: bool, kind: str) -> dict[str, tuple[bool, str]]:
 
 
 def _policy(sdk: Any, bucket: str, *statements: tuple[str, str, list[str], str]) -> None:
-    sdk.put_bucket_policy(
-        Bucket=bucket,
-        Policy={
-            "version": "2.0",
-            "statement": [
-                {
-                    "effect": effect,
-                    "principal": {"qcs": [who]},
-                    "action": actions,
-                    "resource": [f"qcs::cos:{REGION}:uid/{APPID}:{bucket}/{path}"],
-                }
-                for effect, who, actions, path in statements
-            ],
-        },
-    )
+    sdk.put_bucket_policy(Bucket=bucket, Policy=json.loads(policy_text(bucket, *statements)))
 
 
 def _put(sdk: Any, bucket: str, key: str, **acl: str) -> None:
