@@ -1,6 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, objects, uploads
+from objects_app.views import audit, browse, deletes, jobs, objects, uploads, versions
 
 app_name = "objects"
 
@@ -23,6 +23,18 @@ urlpatterns = [
         "b/<slug:bucket>/storage-class/", objects.object_storage_class, name="object-storage-class"
     ),
     path("b/<slug:bucket>/restore/", objects.object_restore, name="object-restore"),
+    # --- version history (issue 12) ---
+    path("b/<slug:bucket>/versions/", versions.object_versions, name="object-versions"),
+    path("b/<slug:bucket>/versions/preview/", versions.version_preview, name="version-preview"),
+    path("b/<slug:bucket>/versions/compare/", versions.version_compare, name="version-compare"),
+    path(
+        "b/<slug:bucket>/versions/make-current/",
+        versions.version_make_current,
+        name="version-make-current",
+    ),
+    path("b/<slug:bucket>/versions/delete/", versions.version_delete, name="version-delete"),
+    path("b/<slug:bucket>/undelete/", versions.objects_undelete, name="objects-undelete"),
+    path("b/<slug:bucket>/versioning/", versions.bucket_versioning, name="bucket-versioning"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     # --- jobs (issue 6) ---

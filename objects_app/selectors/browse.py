@@ -39,6 +39,9 @@ class ObjectRow:
     last_modified: datetime | None
     storage_class: str
     etag: str
+    # "Show deleted" (issue 12): the key's latest version is this delete marker.
+    deleted: bool = False
+    marker_version_id: str = ""
 
     @property
     def modified_text(self) -> str:
@@ -67,6 +70,8 @@ class ObjectPage:
     folders: list[FolderRow] = field(default_factory=list)
     objects: list[ObjectRow] = field(default_factory=list)
     next_marker: str = ""
+    show_deleted: bool = False  # rows include keys whose latest version is a delete marker
+    show_versions = False  # the other page type, FolderVersionsPage, lists every version
 
     @property
     def is_truncated(self) -> bool:

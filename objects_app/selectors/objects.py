@@ -13,6 +13,7 @@ from django.conf import settings
 
 from objects_app.archive import ARCHIVE_CLASSES, Tier, tiers_for
 from objects_app.cos import CosServiceError
+from objects_app.selectors.versions import head_version
 from objects_app.storage import get_cos_client, presigned_download_url
 
 # x-cos-restore: ongoing-request="false", expiry-date="Tue, 19 Nov 2019 16:00:00 GMT"
@@ -168,8 +169,12 @@ def _version_kwargs(version_id: str) -> dict[str, str]:
 
 
 def object_detail(*, bucket: str, key: str, version_id: str = "") -> ObjectDetail:
-    """All HEAD metadata of one object (or one version of it)."""
-    headers = get_cos_client().head_object(Bucket=bucket, Key=key, **_version_kwargs(version_id))
+    """All HEAD metadata of one object (or one version of it: a missing version or a delete
+    marker is a 404 that says so, not "the object does not exist")."""
+    if version_id:
+        headers = head_version(bucket=bucket, key=key, version_id=version_id)
+    else:
+        headers = get_cos_client().head_object(Bucket=bucket, Key=key)
     return detail_from_headers(bucket, key, headers)
 
 

@@ -45,6 +45,7 @@ from objects_app.forms import (
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import objects as selectors
+from objects_app.selectors import versions as version_selectors
 from objects_app.services import objects as services
 
 # One satisfiable byte range (RFC 9110); anything else is ignored and the whole object is sent.
@@ -102,6 +103,7 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         "page": page,
         "obj": page.detail,
         "version_id": form.cleaned_data["version_id"],
+        "versions": _versions_panel(request, bucket, page.detail.key),
         "share_form": ShareForm(initial={"expires": 3600}),
         "storage_classes": StorageClassForm.base_fields["storage_class"].choices,  # type: ignore[attr-defined]
     }
@@ -110,6 +112,19 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         TEMPLATE,
         context,
         partials={"object-meta": "object-meta", "restore-state": "restore-state"},
+    )
+
+
+def _versions_panel(
+    request: HttpRequest, bucket: str, key: str
+) -> version_selectors.VersionsPage | None:
+    """The versions panel's first page; htmx refreshes of the page's parts (metadata, restore
+    state) do not show it, so they do not list it."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return None
+    return version_selectors.key_versions_page(
+        bucket=bucket, key=key, page_size=version_selectors.PANEL_PAGE_SIZE
     )
 
 

@@ -232,6 +232,7 @@
     if (chosenAll) chosenAll.hidden = !(across && across.value === "1");
     var button = document.getElementById("delete-selected");
     if (button) button.disabled = chosen === 0;
+    document.querySelectorAll("[data-needs-selection]").forEach(function (other) { other.disabled = chosen === 0; });
   }
 
   document.addEventListener("click", function (event) {
