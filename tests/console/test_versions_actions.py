@@ -298,3 +298,14 @@ def test_buckets_page_and_folder_header_offer_the_switch_to_admins(
     client.force_login(alice)
     folder = client.get(reverse("objects:object-list", args=[BUCKET])).content.decode()
     assert 'id="bucket-versioning"' in folder and "versioning-suspend" not in folder
+
+
+@pytest.mark.parametrize("name", ["version-make-current", "version-delete"])
+def test_malformed_version_ids_in_actions_are_a_400(client, dana, cos_client, scratch, name):
+    key = f"{scratch}bad.txt"
+    put(cos_client, key, b"x")
+    client.force_login(dana)
+    response = post(client, name, {"key": key, "version_id": "../x y", "confirmed": "on"})
+    assert response.status_code == 400
+    assert "This is not a valid version id." in response.content.decode()
+    assert len(entries(cos_client, key)) == 1
