@@ -24,13 +24,14 @@ def render_page_or_partial(
     `default_partial`, or the full page when there is none.
     """
     htmx = getattr(request, "htmx", None)
-    name = template
+    name, partial = template, None
     if htmx and not htmx.history_restore_request:
         partial = partials.get(htmx.target or "", default_partial)
         if partial:
             name = f"{template}#{partial}"
-    # Partials that replace a whole screen's content also send a <title> (htmx sets it).
-    context = {**context, "is_partial": name != template}
+    # Partials that replace a whole screen's content also send a <title> (htmx sets it); a
+    # partial may also refresh a region outside itself (out of band) when rendered alone.
+    context = {**context, "is_partial": name != template, "partial": partial}
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -59,6 +59,7 @@ def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
         },
         partials={
             "object-table": "object-table",
+            "object-listing": "object-listing",
             "load-more": "object-rows",
             "versions-load-more": "folder-version-rows",
         },

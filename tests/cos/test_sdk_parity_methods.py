@@ -300,9 +300,6 @@ def test_method_parity(cos_server: CoslocalServer, tmp_path: Path, name: str) ->
     run_both(cos_server, tmp_path, lambda c, b: SCENARIOS[name](c, b, tmp_path / _who(c)))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="coslocal ignores SSE headers today (issue 16 item 6, coslocal's work)"
-)
 def test_sse_cos_parity(cos_server: CoslocalServer, tmp_path: Path) -> None:
     def encrypted(c: Any, b: str) -> list[tuple[str, Any]]:
         out = sse_cos(c, b, tmp_path)
