@@ -53,6 +53,7 @@ SINGLE_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
 # Object bytes are never allowed to act as a page of ours, whatever their Content-Type.
 DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 TEMPLATE = "objects_app/object_detail.html"
+DETAIL_PARTIALS = {"object-meta": "object-meta", "restore-state": "restore-state"}
 
 
 F = TypeVar("F", bound=forms.Form)
@@ -111,7 +112,7 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         request,
         TEMPLATE,
         context,
-        partials={"object-meta": "object-meta", "restore-state": "restore-state"},
+        partials=DETAIL_PARTIALS,
     )
 
 
@@ -121,7 +122,7 @@ def _versions_panel(
     """The versions panel's first page; htmx refreshes of the page's parts (metadata, restore
     state) do not show it, so they do not list it."""
     htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.history_restore_request:
+    if htmx and not htmx.history_restore_request and htmx.target in DETAIL_PARTIALS:
         return None
     return version_selectors.key_versions_page(
         bucket=bucket, key=key, page_size=version_selectors.PANEL_PAGE_SIZE
