@@ -32,6 +32,7 @@ from objects_app.storage import get_cos_client
 # "Show deleted" skips the rest of a key's history with a fresh request; this many requests at
 # most per page, so keys with huge histories cost a bounded time (the rest is on "load more").
 DELETED_SCAN_REQUESTS = 10
+MAX_LISTING = 1000  # COS's most entries per listing request
 
 # Rows per page of one key's history (the object page's panel): "load more" fetches the next.
 PANEL_PAGE_SIZE = 50
@@ -317,24 +318,28 @@ def folder_versions_page(
 # --- a folder: current objects plus deleted keys --------------------------------------------------
 
 
-def _latest_rows(rows: Iterable[VersionRow], prefix: str) -> list[ObjectRow]:
-    """The first (latest) entry of each key; a request always starts at a key's beginning."""
-    seen: set[str] = set()
-    out: list[ObjectRow] = []
-    for row in rows:
-        if row.key in seen or row.key == prefix:
-            seen.add(row.key)
-            continue
-        seen.add(row.key)
-        out.append(
-            ObjectRow(
-                key=row.key, name=row.key[len(prefix) :] or row.key, size=row.size,
-                last_modified=row.last_modified, storage_class=row.storage_class, etag=row.etag,
-                deleted=row.is_delete_marker,
-                marker_version_id=row.version_id if row.is_delete_marker else "",
-            )
+def _latest_entries(result: Mapping[str, Any], prefix: str) -> list[FolderRow | ObjectRow]:
+    """Folders and each key's first (latest) entry, in listing order; a request always starts
+    at a key's beginning, so a key's first entry in it is its latest."""
+    out: dict[str, FolderRow | ObjectRow] = {}
+    for entry in result.get("CommonPrefixes") or []:
+        folder = entry["Prefix"]
+        out[folder] = FolderRow(prefix=folder, name=folder[len(prefix) :])
+    for row in merged_rows(result):
+        if row.key in out or row.key == prefix:
+            continue  # an older version, or the folder's own placeholder object
+        out[row.key] = ObjectRow(
+            key=row.key, name=row.key[len(prefix) :] or row.key, size=row.size,
+            last_modified=row.last_modified, storage_class=row.storage_class, etag=row.etag,
+            deleted=row.is_delete_marker,
+            marker_version_id=row.version_id if row.is_delete_marker else "",
         )  # fmt: skip
-    return out
+    return [out[name] for name in sorted(out)]
+
+
+def _entries_per_key(result: Mapping[str, Any], keys: int) -> float:
+    listed = len(result.get("Version") or []) + len(result.get("DeleteMarker") or [])
+    return max(1.0, listed / max(1, keys))
 
 
 def folder_page_with_deleted(
@@ -349,9 +354,11 @@ def folder_page_with_deleted(
 ) -> ObjectPage:
     """A folder page whose rows include keys whose latest version is a delete marker.
 
-    Read from the versions listing. After each request the next one starts past the last key
-    seen (key marker, no version marker), so a long history is skipped rather than read, and
-    the page is still marked by key exactly like the plain listing.
+    Read from the versions listing. Each request asks for as many entries as the keys still
+    wanted are likely to take (learned from the previous answer: keys with long histories take
+    more), and the next one starts past the last key seen (key marker, no version marker), so
+    the rest of a long history is skipped rather than read. The page is marked by key exactly
+    like the plain listing.
     """
     if jump:
         marker = jump_marker(prefix + jump)
@@ -359,23 +366,25 @@ def folder_page_with_deleted(
         bucket=bucket, prefix=prefix, q=q, marker=marker, page_size=page_size, jump=jump,
         shown_before=shown, show_deleted=True,
     )  # fmt: skip
-    key_marker, slots = marker, page_size
+    key_marker, slots, per_key = marker, page_size, 1.0
     for _request in range(DELETED_SCAN_REQUESTS):
         result = get_cos_client().list_objects_versions(
             Bucket=bucket, Prefix=page.list_prefix, Delimiter="/", KeyMarker=key_marker,
-            MaxKeys=slots,
+            MaxKeys=min(MAX_LISTING, int(slots * per_key * 1.2) + 1),
         )  # fmt: skip
-        for entry in result.get("CommonPrefixes") or []:
-            folder = entry["Prefix"]
-            page.folders.append(FolderRow(prefix=folder, name=folder[len(prefix) :]))
-            slots -= 1
-        new_rows = _latest_rows(merged_rows(result), prefix)
-        page.objects += new_rows
-        slots -= max(len(new_rows), 1)  # each key takes at least one entry of MaxKeys
-        if not _truncated(result):
+        entries = _latest_entries(result, prefix)
+        for entry in entries[:slots]:
+            (page.folders if isinstance(entry, FolderRow) else page.objects).append(entry)
+        if len(entries) > slots:  # more keys listed than the page holds: stop after the last
+            last = entries[slots - 1]
+            page.next_marker = last.prefix if isinstance(last, FolderRow) else last.key
             return page
+        slots -= len(entries)
+        per_key = _entries_per_key(result, len(entries))
         key_marker = str(result.get("NextKeyMarker") or "")
-        if slots <= 0 or not key_marker:
+        if not _truncated(result) or not key_marker:
+            return page
+        if slots <= 0:
             break
     page.next_marker = key_marker
     return page

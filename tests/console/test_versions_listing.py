@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from objects_app.selectors import versions as selectors
+from objects_app.storage import get_cos_client
 from tests.console.conftest import SCRATCH_BUCKET as BUCKET
 
 pytestmark = pytest.mark.usefixtures("console_cos")
@@ -127,3 +128,25 @@ def test_viewer_sees_deleted_but_no_undelete(client, bob, history):
     client.force_login(bob)
     body = client.get(listing(prefix=prefix, deleted="1")).content.decode()
     assert "deleted-row" in body and "undelete" not in body.lower().replace("undeleted", "")
+
+
+def test_show_deleted_fills_a_page_in_few_requests_when_keys_have_many_versions(
+    cos_client, scratch, monkeypatch
+):
+    for n in range(12):
+        for body in (b"1", b"2", b"3"):
+            put(cos_client, f"{scratch}m{n:02d}", body)
+    client = get_cos_client()
+    calls = []
+    listing = client.list_objects_versions
+    monkeypatch.setattr(
+        client, "list_objects_versions", lambda **kw: calls.append(kw) or listing(**kw)
+    )
+    page = selectors.folder_page_with_deleted(bucket=BUCKET, prefix=scratch, page_size=10)
+    assert len(calls) <= 2  # it learns how many entries a key takes, rather than asking 10 times
+    assert [o.name for o in page.objects] == [f"m{n:02d}" for n in range(10)]
+    assert page.next_marker == f"{scratch}m09"
+    rest = selectors.folder_page_with_deleted(
+        bucket=BUCKET, prefix=scratch, marker=page.next_marker, page_size=10
+    )
+    assert [o.name for o in rest.objects] == ["m10", "m11"] and not rest.is_truncated
