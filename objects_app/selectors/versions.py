@@ -374,7 +374,10 @@ def folder_page_with_deleted(
         )  # fmt: skip
         entries = _latest_entries(result, prefix)
         for entry in entries[:slots]:
-            (page.folders if isinstance(entry, FolderRow) else page.objects).append(entry)
+            if isinstance(entry, FolderRow):
+                page.folders.append(entry)
+            else:
+                page.objects.append(entry)
         if len(entries) > slots:  # more keys listed than the page holds: stop after the last
             last = entries[slots - 1]
             page.next_marker = last.prefix if isinstance(last, FolderRow) else last.key
