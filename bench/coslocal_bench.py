@@ -212,6 +212,8 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(c) for c in args.objects.split(",")]
     size = args.size_mib * MIB
+    # Under var/ (the repository's disk, as `cp` is measured there); a fresh clone has none yet.
+    (ROOT / "var").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="coslocal-bench-", dir=ROOT / "var"))
     try:
         return run(work, size, counts)

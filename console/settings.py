@@ -227,28 +227,42 @@ CONSOLE_CONTENT_SECURITY_POLICY = env_str("CONSOLE_CONTENT_SECURITY_POLICY") or 
     "form-action 'self'"
 )
 
-# --- Jobs area (issue 6): background jobs, large uploads, batch deletes ---
-# A running job whose heartbeat is older than this is presumed dead and re-enqueued by the sweep.
-CONSOLE_JOB_STALE_SECONDS = env_int("CONSOLE_JOB_STALE_SECONDS", 120)
+# --- Jobs (objects_app/jobs, docs/jobs.md): batch deletes, large uploads, counts, aborts ---
+# A running job's worker beats every few seconds (a thread); with no beat for this long the
+# worker is presumed dead and the sweep queues the job again (a chunk arriving does at once).
+CONSOLE_JOB_STALE_SECONDS = env_int("CONSOLE_JOB_STALE_SECONDS", 30)
 # A job whose runs keep dying is failed after this many such restarts by the sweep.
 CONSOLE_JOB_MAX_RESCUES = env_int("CONSOLE_JOB_MAX_RESCUES", 20)
-# Items of a finished batch delete are kept this long, then only the failed ones (the report).
+# Retention of the per-item report: done items are kept this long after the job ended, failed
+# and skipped ones (the report) for CONSOLE_JOB_REPORT_KEEP_DAYS.
 CONSOLE_JOB_ITEMS_KEEP_HOURS = env_int("CONSOLE_JOB_ITEMS_KEEP_HOURS", 24)
+CONSOLE_JOB_REPORT_KEEP_DAYS = env_int("CONSOLE_JOB_REPORT_KEEP_DAYS", 30)
+# A dry run nobody confirms expires after this long (what it found may have changed).
+CONSOLE_JOB_PLAN_TTL_SECONDS = env_int("CONSOLE_JOB_PLAN_TTL_SECONDS", 24 * 3600)
 # How often celery beat runs the sweep.
-CONSOLE_JOB_SWEEP_SECONDS = env_int("CONSOLE_JOB_SWEEP_SECONDS", 30)
-# A batch task works this long, then hands the rest to a fresh message (short tasks, fair queue).
+CONSOLE_JOB_SWEEP_SECONDS = env_int("CONSOLE_JOB_SWEEP_SECONDS", 10)
+# A job task works this long, then hands the rest to a fresh message (short tasks, fair queue).
 CONSOLE_JOB_SLICE_SECONDS = env_int("CONSOLE_JOB_SLICE_SECONDS", 60)
+# Modules of job kinds beyond the built-in ones (each registers itself), comma-separated.
+CONSOLE_JOB_KINDS_EXTRA = env_list("CONSOLE_JOB_KINDS_EXTRA")
 # Large uploads: the browser's chunk size, which is also the multipart part size (grown for
-# files that would need more than 10,000 parts), and the parts the worker sends at once.
-CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
+# files that would need more than 10,000 parts), and the parts the worker sends at once. Each
+# chunk is one request with its fixed cost (session, role, job, counting): 16 MiB keeps that
+# small beside the bytes.
+CONSOLE_UPLOAD_CHUNK_BYTES = env_int("CONSOLE_UPLOAD_CHUNK_BYTES", 16 * 1024 * 1024)
 CONSOLE_UPLOAD_THREADS = env_int("CONSOLE_UPLOAD_THREADS", 4)
 # A chunk request waits (up to 10 s) while this many chunks are staged and not yet in COS: it
 # bounds staging per upload and keeps staged bytes in the page cache until the worker reads them.
-CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 16)
+CONSOLE_UPLOAD_WINDOW_CHUNKS = env_int("CONSOLE_UPLOAD_WINDOW_CHUNKS", 8)
+# Chunks a browser sends at once: they are received in parallel (by different web processes),
+# and counted in order.
+CONSOLE_UPLOAD_AHEAD_CHUNKS = env_int("CONSOLE_UPLOAD_AHEAD_CHUNKS", 2)
 # With no new chunk for this long, the worker hands the upload back; the next chunk requeues it.
 CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 # delete_objects calls (1,000 keys each) in flight at once per batch-delete job.
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
+# Abort (and ListParts) calls in flight at once per abort-unfinished-uploads job.
+CONSOLE_ABORT_PARALLEL = env_int("CONSOLE_ABORT_PARALLEL", 8)
 
 LOGGING = {
     "version": 1,

@@ -9,15 +9,16 @@ class JobAdmin(admin.ModelAdmin):
         "id",
         "kind",
         "state",
+        "phase",
         "bucket",
-        "prefix",
         "user",
         "done",
         "failed",
+        "skipped",
         "created_at",
     )
     list_filter = ("kind", "state")
-    search_fields = ("bucket", "prefix")
+    search_fields = ("bucket",)
 
 
 @admin.register(AuditEvent)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, objects, uploads, versions
+from objects_app.views import audit, browse, deletes, jobs, multipart, objects, uploads, versions
 
 app_name = "objects"
 
@@ -43,6 +43,8 @@ urlpatterns = [
     path("jobs/", jobs.job_list, name="job-list"),
     path("jobs/<int:job_id>/cancel/", jobs.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job-retry"),
+    path("jobs/<int:job_id>/confirm/", jobs.job_confirm, name="job-confirm"),
+    path("jobs/<int:job_id>/report.csv", jobs.job_report, name="job-report"),
     path("b/<slug:bucket>/job-notices/", jobs.job_notices, name="job-notices"),
     path("b/<slug:bucket>/batch-delete/", deletes.delete_plan, name="delete-plan"),
     path(
@@ -52,4 +54,23 @@ urlpatterns = [
     path("b/<slug:bucket>/large-upload/", uploads.upload_start, name="upload-start"),
     path("uploads/<int:job_id>/", uploads.upload_status, name="upload-status"),
     path("uploads/<int:job_id>/chunks/<int:index>", uploads.upload_chunk, name="upload-chunk"),
+    # --- unfinished multipart uploads (issue 11) ---
+    path("b/<slug:bucket>/unfinished/", multipart.unfinished_list, name="unfinished-list"),
+    path("b/<slug:bucket>/unfinished/parts/", multipart.unfinished_parts, name="unfinished-parts"),
+    path("b/<slug:bucket>/unfinished/abort/", multipart.unfinished_abort, name="unfinished-abort"),
+    path(
+        "b/<slug:bucket>/unfinished/abort-selected/",
+        multipart.unfinished_abort_selected,
+        name="unfinished-abort-selected",
+    ),
+    path(
+        "b/<slug:bucket>/unfinished/abort-older/",
+        multipart.unfinished_abort_older,
+        name="unfinished-abort-older",
+    ),
+    path(
+        "b/<slug:bucket>/unfinished/summary/",
+        multipart.unfinished_summary,
+        name="unfinished-summary",
+    ),
 ]

@@ -24,7 +24,7 @@
     const response = await fetch(url, {
       method: method,
       body: body,
-      headers: Object.assign({"X-CSRFToken": csrfToken()}, headers || {}),
+      headers: Object.assign({"X-CSRFToken": csrfToken(), "Accept": "application/json"}, headers || {}),
       credentials: "same-origin",
       redirect: "manual",
     });
@@ -57,31 +57,52 @@
     }
   }
 
+  // Up to `state.ahead` chunks are on the way at once: the server receives them in parallel and
+  // counts them in order. A refusal (409: out of step with the server, after another tab or a
+  // lost response) stops the window; the server then says where it stands and sending resumes.
   async function sendChunks(file, state, onProgress) {
     const chunkSize = state.chunk_size;
+    const ahead = Math.max(1, state.ahead || 1);
+    const running = new Map();  // index -> promise of {index, state} or {index, error}, never rejects
+    let latest = state;
+    let next = state.received;
     let refusals = 0;
-    while (state.received < state.chunks) {
-      const index = state.received;
+
+    function launch(index) {
       const blob = file.slice(index * chunkSize, Math.min(file.size, (index + 1) * chunkSize));
       const url = "/uploads/" + state.job_id + "/chunks/" + index;
-      try {
-        state = await withRetries(function () {
-          return call("PUT", url, blob, {"Content-Type": "application/octet-stream"});
-        });
-        refusals = 0;
-      } catch (error) {
-        if (error.status !== 409) throw error;
-        // Out of step with the server (another tab, a lost response): ask where it stands.
-        const jobId = state.job_id;
-        state = await withRetries(function () { return call("GET", "/uploads/" + jobId + "/"); });
-        if (state.terminal) return state;
-        // Refused again for the very chunk the server asks for: stop instead of looping.
-        if (state.received === index && ++refusals >= RETRIES) throw error;
-        if (state.received === index) await sleep(500 * refusals);
-      }
-      onProgress(progressOf(state));
+      running.set(index, withRetries(function () {
+        return call("PUT", url, blob, {"Content-Type": "application/octet-stream"});
+      }).then(
+        function (answer) { return {index: index, state: answer}; },
+        function (error) { return {index: index, error: error}; }
+      ));
     }
-    return state;
+
+    for (;;) {
+      while (!latest.terminal && next < latest.chunks && running.size < ahead) launch(next++);
+      if (running.size === 0) return latest;
+      const done = await Promise.race(running.values());
+      running.delete(done.index);
+      if (!done.error) {
+        if (done.state.received > latest.received || done.state.terminal) latest = done.state;
+        refusals = 0;
+        onProgress(progressOf(latest));
+        continue;
+      }
+      await Promise.all(running.values());  // let the rest of the window settle
+      running.clear();
+      if (done.error.status !== 409) throw done.error;
+      const jobId = state.job_id;
+      const where = await withRetries(function () { return call("GET", "/uploads/" + jobId + "/"); });
+      if (where.terminal) return where;
+      // Refused again at the very chunk the server asks for: stop instead of looping.
+      if (where.received <= latest.received && ++refusals >= RETRIES) throw done.error;
+      if (where.received <= latest.received) await sleep(500 * refusals);
+      latest = where;
+      next = where.received;
+      onProgress(progressOf(latest));
+    }
   }
 
   // The worker sends parts to COS while chunks are still arriving, so the bar is half what

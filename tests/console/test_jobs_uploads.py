@@ -8,10 +8,14 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from objects_app.errors import ObjectsError
-from objects_app.models import Job, JobState
-from objects_app.services import uploads as services
+from objects_app.jobs.kinds.upload import receive as services
+from objects_app.jobs.kinds.upload import staging
+from objects_app.models import Job, JobState, UploadSession
+
+JSON = {"HTTP_ACCEPT": "application/json"}  # as large-upload.js asks
 
 BUCKET = "up-1250000000"
 CHUNK = 1024 * 1024  # COS's smallest part (but the last); chunks are parts
@@ -29,12 +33,12 @@ def uploads(settings, tmp_path, alice, client, console_cos, cos_client):  # type
 
 def start(client, key="big/file.bin", size=2 * CHUNK + 100, fp="f:1", bucket=BUCKET):  # type: ignore[no-untyped-def]
     url = reverse("objects:upload-start", args=[bucket])
-    return client.post(url, {"key": key, "size": size, "fingerprint": fp})
+    return client.post(url, {"key": key, "size": size, "fingerprint": fp}, **JSON)
 
 
 def put(client, job_id: int, index: int, data: bytes):  # type: ignore[no-untyped-def]
     url = reverse("objects:upload-chunk", args=[job_id, index])
-    return client.generic("PUT", url, data, content_type="application/octet-stream")
+    return client.generic("PUT", url, data, content_type="application/octet-stream", **JSON)
 
 
 def staged(job_id: int, settings) -> bytes:  # type: ignore[no-untyped-def]
@@ -61,8 +65,9 @@ def test_start_reports_chunking_and_resumes_the_same_file(uploads) -> None:
         ("big/file.bin", 0, "empty"),
         ("k" * 851, 10, "850 bytes"),
         ("é" * 426, 10, "850 bytes"),  # 852 bytes in UTF-8
-        ("folder/", 10, "nor ends with /"),
-        ("/rooted", 10, "neither starts"),
+        ("folder/", 10, "ending with / is a folder"),
+        ("/rooted", 10, "must not start with /"),
+        ("a\r\nb", 10, "control characters"),
     ],
 )
 def test_bad_start_is_refused_clearly(uploads, key: str, size: int, message: str) -> None:
@@ -81,8 +86,10 @@ def test_an_upload_to_a_missing_bucket_is_refused_before_any_chunk(uploads, sett
 
 
 def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
-    uploads, settings
+    uploads, settings, monkeypatch
 ) -> None:
+    # Chunk 1 may come before chunk 0 (sent at the same time): it waits for chunk 0, briefly here.
+    monkeypatch.setattr(services, "ORDER_WAIT_SECONDS", 0.3)
     job_id = start(uploads).json()["job_id"]
     skipped = put(uploads, job_id, 1, b"b" * CHUNK)
     assert skipped.status_code == 409 and "expected chunk 0" in skipped.json()["error"]
@@ -93,7 +100,11 @@ def test_chunks_out_of_order_or_wrong_size_are_refused_and_nothing_half_written(
     assert put(uploads, job_id, 0, b"a" * CHUNK).status_code == 200
     assert put(uploads, job_id, 0, b"a" * CHUNK).json()["received"] == 1  # a resend is harmless
     assert put(uploads, job_id, 2, b"c" * CHUNK).status_code == 400  # the last chunk is 100 bytes
-    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409  # chunk 1 still missing
+    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409  # chunk 1 never came
+    settings.CONSOLE_UPLOAD_AHEAD_CHUNKS = 1  # one at a time: refused without waiting
+    started = time.monotonic()
+    assert put(uploads, job_id, 2, b"c" * 100).status_code == 409
+    assert time.monotonic() - started < 0.25
     assert staged(job_id, settings) == b"a" * CHUNK
     assert Job.objects.get(pk=job_id).state == JobState.QUEUED  # for the worker, from chunk 0
 
@@ -104,7 +115,7 @@ def test_a_chunk_cut_short_leaves_no_staged_bytes(uploads, settings) -> None:
     with pytest.raises(ObjectsError, match="ended after 10 of"):
         services.upload_chunk(job=job, index=0, length=CHUNK, stream=io.BytesIO(b"a" * 10))
     assert staged(job.pk, settings) == b""
-    assert Job.objects.get(pk=job.pk).done == 0
+    assert UploadSession.objects.get(job=job).received == 0
 
 
 def test_the_first_chunk_queues_the_worker_and_a_handed_back_upload_is_requeued(
@@ -118,7 +129,7 @@ def test_the_first_chunk_queues_the_worker_and_a_handed_back_upload_is_requeued(
         put(uploads, job_id, 1, b"b" * CHUNK)  # still queued: no second message
     assert callbacks == []
     # The worker handed the job back while the browser paused: the next chunk requeues it.
-    Job.objects.filter(pk=job_id).update(state=JobState.PENDING)
+    Job.objects.filter(pk=job_id).update(state=JobState.AWAITING_INPUT)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         final = put(uploads, job_id, 2, b"c" * 100).json()
     assert final["state"] == "queued" and final["received"] == 3 and len(callbacks) == 1
@@ -127,13 +138,51 @@ def test_the_first_chunk_queues_the_worker_and_a_handed_back_upload_is_requeued(
     assert late.status_code == 200  # an already-stored chunk is acknowledged, not rewritten
 
 
+@pytest.mark.django_db(transaction=True)
+def test_chunks_sent_together_are_received_in_parallel_and_counted_in_order(
+    uploads, alice, settings
+) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    settings.CONSOLE_UPLOAD_AHEAD_CHUNKS = 2
+    state = start(uploads, size=5 * CHUNK).json()
+    assert state["ahead"] == 2
+    job_id = state["job_id"]
+    other_tab = Client()
+    other_tab.force_login(alice)
+    second: list[int] = []
+
+    def send_chunk_1() -> None:
+        try:
+            second.append(put(other_tab, job_id, 1, b"b" * CHUNK).status_code)
+        finally:
+            connection.close()
+
+    # Chunk 1 arrives first and waits for its turn; chunk 0 comes, and both are counted.
+    early = threading.Thread(target=send_chunk_1)
+    early.start()
+    time.sleep(0.5)
+    assert UploadSession.objects.get(job_id=job_id).received == 0
+    assert staging.staged_chunks(job_id) == 0  # received, but not visible to the worker yet
+    assert put(uploads, job_id, 0, b"a" * CHUNK).status_code == 200
+    early.join(10)
+    assert second == [200] and UploadSession.objects.get(job_id=job_id).received == 2
+    assert staged(job_id, settings) == b"a" * CHUNK + b"b" * CHUNK
+    started = time.monotonic()
+    far = put(uploads, job_id, 4, b"x" * CHUNK)  # beyond the chunks allowed at once
+    assert far.status_code == 409 and "expected chunk 2" in far.json()["error"]
+    assert time.monotonic() - started < 1.0  # refused at once, not after a wait
+
+
 def test_chunks_wait_while_the_worker_is_a_window_behind(uploads, settings, monkeypatch) -> None:
     settings.CONSOLE_UPLOAD_WINDOW_CHUNKS = 1
     monkeypatch.setattr(services, "ROOM_WAIT_SECONDS", 5.0)
     job_id = start(uploads).json()["job_id"]
     put(uploads, job_id, 0, b"a" * CHUNK)
-    Job.objects.filter(pk=job_id).update(state=JobState.RUNNING)  # a worker is on it
-    drained = threading.Timer(0.5, services.chunk_path(job_id, 0).unlink)  # chunk 0 sent
+    # A worker is on it, beating.
+    Job.objects.filter(pk=job_id).update(state=JobState.RUNNING, heartbeat_at=timezone.now())
+    drained = threading.Timer(0.5, staging.chunk_path(job_id, 0).unlink)  # chunk 0 sent
     started = time.monotonic()
     drained.start()
     assert put(uploads, job_id, 1, b"b" * CHUNK).json()["received"] == 2
@@ -146,6 +195,28 @@ def test_chunks_wait_while_the_worker_is_a_window_behind(uploads, settings, monk
     assert put(uploads, job_id, 2, b"c" * 100).json()["received"] == 3
     assert time.monotonic() - started < 4.0
     assert staged(job_id, settings) == b"b" * CHUNK + b"c" * 100
+
+
+def test_chunks_do_not_wait_for_a_worker_that_died_and_its_job_is_rescued_at_once(
+    uploads, settings, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.CONSOLE_UPLOAD_WINDOW_CHUNKS = 1
+    settings.CONSOLE_JOB_STALE_SECONDS = 3
+    monkeypatch.setattr(services, "ROOM_WAIT_SECONDS", 5.0)
+    job_id = start(uploads).json()["job_id"]
+    put(uploads, job_id, 0, b"a" * CHUNK)
+    # The worker was killed mid-upload: still "running", but its heartbeat stopped 10 s ago.
+    dead = timezone.now() - timedelta(seconds=10)
+    Job.objects.filter(pk=job_id).update(state=JobState.RUNNING, heartbeat_at=dead)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert put(uploads, job_id, 1, b"b" * CHUNK).json()["received"] == 2
+    assert time.monotonic() - started < 2.0  # not held for the 5 s a live worker would get
+    assert len(callbacks) == 1  # a new task, which claims the job from the dead run
 
 
 def test_chunk_size_grows_so_huge_files_fit_in_10000_parts(uploads) -> None:
@@ -178,31 +249,34 @@ def test_sweep_expires_abandoned_uploads_and_removes_their_staging(uploads, sett
 
     from django.utils import timezone
 
-    from objects_app.services.uploads import uploads_sweep
+    from objects_app.jobs.kinds.upload.finish import housekeeping as uploads_sweep
 
     old = start(uploads, key="old.bin").json()["job_id"]
     fresh = start(uploads, key="fresh.bin").json()["job_id"]
     put(uploads, old, 0, b"a" * CHUNK)
     put(uploads, fresh, 0, b"f" * CHUNK)
     # Both handed back by the worker (the browser went away); only one is a week old.
-    Job.objects.filter(pk__in=[old, fresh]).update(state=JobState.PENDING)
+    Job.objects.filter(pk__in=[old, fresh]).update(state=JobState.AWAITING_INPUT)
     Job.objects.filter(pk=old).update(heartbeat_at=timezone.now() - timedelta(days=8))
     assert uploads_sweep() == 1
     assert Job.objects.get(pk=old).state == JobState.CANCELLED
     assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{old}").exists()
-    assert Job.objects.get(pk=fresh).state == JobState.PENDING
+    assert Job.objects.get(pk=fresh).state == JobState.AWAITING_INPUT
     assert staged(fresh, settings) == b"f" * CHUNK
 
 
 def test_chunks_for_a_cancelled_upload_are_refused_and_leave_nothing(uploads, settings) -> None:
-    from objects_app.services.jobs import job_finish
+    from objects_app.jobs.engine import job_finish
 
     job_id = start(uploads).json()["job_id"]
     put(uploads, job_id, 0, b"a" * CHUNK)
     job_finish(job_id, state=JobState.CANCELLED)
     response = put(uploads, job_id, 1, b"b" * CHUNK)  # before the cleanup task has run
     assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
-    services.upload_cleanup(Job.objects.get(pk=job_id))  # what the cancel's task does
+    from objects_app.jobs.kinds.upload.finish import cleanup
+    from objects_app.storage import get_cos_client
+
+    cleanup(Job.objects.get(pk=job_id), get_cos_client())  # what the cancel's task does
     response = put(uploads, job_id, 1, b"b" * CHUNK)  # after it: staging is gone
     assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
     assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
@@ -211,17 +285,57 @@ def test_chunks_for_a_cancelled_upload_are_refused_and_leave_nothing(uploads, se
 def test_a_chunk_raced_by_a_cancel_is_refused_and_its_staging_removed(
     uploads, settings, monkeypatch
 ) -> None:
-    from objects_app.services.jobs import job_finish
+    from objects_app.jobs.engine import job_finish
 
     job_id = start(uploads).json()["job_id"]
-    real_write = services._write_chunk
+    real_receive = staging.receive_chunk
 
-    def cancelled_while_writing(path, expected, stream):  # type: ignore[no-untyped-def]
-        real_write(path, expected, stream)
+    def cancelled_while_receiving(path, expected, stream):  # type: ignore[no-untyped-def]
+        temp = real_receive(path, expected, stream)
         job_finish(job_id, state=JobState.CANCELLED)  # the user pressed Cancel meanwhile
+        return temp
 
-    monkeypatch.setattr(services, "_write_chunk", cancelled_while_writing)
+    monkeypatch.setattr(staging, "receive_chunk", cancelled_while_receiving)
     response = put(uploads, job_id, 0, b"a" * CHUNK)
     assert response.status_code == 409 and "no longer accepts" in response.json()["error"]
-    assert Job.objects.get(pk=job_id).done == 0
+    assert UploadSession.objects.get(job_id=job_id).received == 0
     assert not (settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_starting_the_same_upload_at_once_get_one_job(uploads, alice, monkeypatch):
+    """Both requests look for a live upload of the file, find none, and create one: the
+    database's conditional unique constraint lets only one in, the other returns it."""
+    from django.db import connection
+
+    barrier = threading.Barrier(2, timeout=20)
+    real_check = services._check_bucket
+
+    def both_past_the_lookup(bucket: str) -> None:
+        real_check(bucket)
+        barrier.wait()  # neither has created its job yet
+
+    monkeypatch.setattr(services, "_check_bucket", both_past_the_lookup)
+    found: list[int] = []
+    errors: list[BaseException] = []
+
+    def tab() -> None:
+        try:
+            job = services.upload_start(
+                user=alice, bucket=BUCKET, key="twin.bin", size=3 * CHUNK, fingerprint="t:1"
+            )
+            found.append(job.pk)
+        except BaseException as exc:  # reported below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=tab) for _ in range(2)]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join(30)
+    assert not errors, errors
+    assert len(found) == 2 and found[0] == found[1]
+    assert Job.objects.filter(kind="upload").count() == 1
+    assert UploadSession.objects.filter(job_id=found[0]).count() == 1

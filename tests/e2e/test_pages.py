@@ -22,8 +22,9 @@ BUCKET = "e2e-pages-1250000000"
 @pytest.fixture
 def site(cos_client, django_user_model) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """One of each page, as paths: objects (current, old version, archived), a job, audit rows."""
-    from objects_app.models import Job, JobKind, JobState
+    from objects_app.models import JobState
     from objects_app.services.audit import audit_record
+    from tests.jobs.factories import make_job
 
     if not cos_client.bucket_exists(BUCKET):
         cos_client.create_bucket(Bucket=BUCKET)
@@ -34,9 +35,9 @@ def site(cos_client, django_user_model) -> dict[str, str]:  # type: ignore[no-un
     cos_client.put_object(
         Bucket=BUCKET, Key="cold/box.tar", Body=b"c" * 100, StorageClass="DEEP_ARCHIVE"
     )
-    job = Job.objects.create(
-        kind=JobKind.PREFIX_SUMMARY, state=JobState.SUCCEEDED, bucket=BUCKET, prefix="docs/",
-        total=2, done=2, bytes_done=15,
+    job = make_job(
+        None, "prefix_summary", state=JobState.SUCCEEDED, bucket=BUCKET,
+        params={"prefix": "docs/"}, total=2, done=2, bytes_done=15,
     )  # fmt: skip
     audit_record(user=None, action="object.delete", bucket=BUCKET, key="docs/gone.txt")
     key = quote("docs/readme.txt", safe="")

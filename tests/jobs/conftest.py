@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, RedisProcess, WorkerProcess
-from tests.console.conftest import alice, bob  # noqa: F401 (the same cast of users)
+from tests.console.conftest import alice, bob, paged_bucket  # noqa: F401 (the same cast, bucket)
 
-# Short limits so the sweep rescues a killed worker's job within seconds.
+# Short limits so the sweep rescues a killed worker's job within seconds; the workers also know
+# the tests' probe kind (tests/jobs/probe_kind.py).
 JOB_ENV = {
     "CONSOLE_JOB_STALE_SECONDS": "3",
     "CONSOLE_JOB_SWEEP_SECONDS": "1",
     "CONSOLE_UPLOAD_THREADS": "4",
+    "CONSOLE_JOB_KINDS_EXTRA": "tests.jobs.probe_kind",
 }
 
 
@@ -75,6 +77,8 @@ def start_worker(
 
     job_settings.CELERY_BROKER_URL = worker_env["REDIS_URL"]
     app.conf.broker_url = worker_env["REDIS_URL"]
+    # Messages an earlier test left behind name job ids of another database: drop them.
+    app.control.purge()
     started: list[BeatWorkerProcess] = []
 
     def start(**env: str) -> BeatWorkerProcess:
@@ -125,7 +129,9 @@ def wait_for_job(job_id: int, states: set[str] | None = None, timeout: float = 6
     deadline = time.monotonic() + timeout
     while True:
         job = Job.objects.get(pk=job_id)
-        if job.state in wanted:
+        # An ended job is done once its end is recorded (cleanup, then the audit entry).
+        ended = job.state not in TERMINAL_STATES or job.outcome_recorded_at is not None
+        if job.state in wanted and ended:
             return job
         assert time.monotonic() < deadline, f"job {job_id} still {job.state} after {timeout}s"
         time.sleep(0.1)

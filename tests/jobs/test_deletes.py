@@ -19,7 +19,7 @@ def plan(client, bucket: str, prefix: str) -> Job:  # type: ignore[no-untyped-de
         reverse("objects:delete-plan", args=[bucket]), {"prefix": prefix}, **HTMX
     )
     assert response.status_code == 200, response.content
-    return wait_for_job(Job.objects.latest("pk").pk, {JobState.PENDING, JobState.FAILED})
+    return wait_for_job(Job.objects.latest("pk").pk, {JobState.AWAITING_CONFIRM, JobState.FAILED})
 
 
 def confirm(client, job: Job, mode: str) -> Job:  # type: ignore[no-untyped-def]
@@ -39,8 +39,8 @@ def test_prefix_delete_dry_run_then_deletes_exactly_the_prefix(
     client.force_login(alice)
 
     job = plan(client, new_bucket, "del/")
-    assert job.state == JobState.PENDING
-    assert job.result == {"current": {"objects": 2503, "bytes": 30}}
+    assert job.state == JobState.AWAITING_CONFIRM
+    assert job.plan == {"versioned": False, "current": {"objects": 2503, "bytes": 30}}
     assert len(keys_under(cos_client, new_bucket, "del/")) == 2503  # a dry run deletes nothing
     page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
     assert "Delete 2,503 current objects" in page
@@ -51,7 +51,9 @@ def test_prefix_delete_dry_run_then_deletes_exactly_the_prefix(
     assert keys_under(cos_client, new_bucket, "del/") == []
     assert sorted(keys_under(cos_client, new_bucket)) == sorted(SIBLINGS)
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"job.delete.plan", "job.delete", "job.delete.finish"} <= actions
+    assert {"job.delete.plan", "job.delete.start", "job.delete.finish"} <= actions
+    end = AuditEvent.objects.get(action="job.delete.finish")
+    assert end.outcome == "ok" and end.detail.startswith("succeeded: 2503 done")
 
 
 def test_versioned_bucket_offers_and_deletes_every_version_and_marker(
@@ -67,8 +69,8 @@ def test_versioned_bucket_offers_and_deletes_every_version_and_marker(
     client.force_login(alice)
 
     job = plan(client, new_bucket, "v/")
-    assert job.result["current"] == {"objects": 1, "bytes": 3}
-    assert job.result["all"] == {"objects": 4, "bytes": 9}
+    assert job.plan["current"] == {"objects": 1, "bytes": 3}
+    assert job.plan["all"] == {"objects": 4, "bytes": 9}
     page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
     assert "Delete all 4 versions and delete markers" in page
 
@@ -103,7 +105,7 @@ def test_delete_under_503s_and_resets_finishes_with_exact_counts(
     coslocal._admin("POST", rules)  # the helper's set_faults takes one rule; the API takes a list
     try:
         job = plan(client, new_bucket, "f/")
-        assert job.result["current"]["objects"] == 3000
+        assert job.plan["current"]["objects"] == 3000
         job = confirm(client, job, "current")
         fired = coslocal.fault_state()
     finally:
@@ -123,7 +125,7 @@ def test_selection_delete_removes_exactly_the_chosen_keys(
     response = client.post(url, {"selected": ["s/1", "t/4", "s/1"]}, **HTMX)
     assert response.status_code == 200
     job = Job.objects.latest("pk")
-    assert job.state == JobState.PENDING and job.result["current"]["objects"] == 2
+    assert job.state == JobState.AWAITING_CONFIRM and job.plan["current"]["objects"] == 2
     job = confirm(client, job, "current")
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 2, 0)
     assert keys_under(cos_client, new_bucket) == ["s/2", "s/3"]

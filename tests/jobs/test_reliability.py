@@ -54,7 +54,7 @@ def test_delete_finishes_exactly_after_the_worker_is_killed_mid_way(
     worker = start_worker(CONSOLE_DELETE_PARALLEL="2")
     client.force_login(alice)
     job = plan(client, new_bucket, "bulk/")
-    assert job.result["current"]["objects"] == 10_000
+    assert job.plan["current"]["objects"] == 10_000
     with slowed(coslocal, method="POST", query_contains="delete", delay=0.4):
         url = reverse("objects:delete-confirm", args=[job.pk])
         assert client.post(url, {"mode": "current"}).status_code == 200
@@ -85,3 +85,47 @@ def test_a_job_finishes_across_a_redis_restart(
         job = wait_for_job(job.pk, timeout=90)
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 4000, 0)
     assert keys_under(cos_client, new_bucket) == []
+
+
+def test_a_versioned_delete_killed_after_cos_acted_does_not_stack_a_second_marker(
+    client, alice, cos_client, coslocal, new_bucket, start_worker
+) -> None:
+    """The window's Delete Multiple reached COS, then the worker died before committing: the next
+    run must see that those objects are gone (reconcile), not delete them again (which, in a
+    versioned bucket, would put a second delete marker on every key)."""
+    import time
+    import uuid
+    from pathlib import Path
+
+    from coslocal.store import Store
+
+    cos_client.put_bucket_versioning(Bucket=new_bucket, Status="Enabled")
+    keys = [f"v/{n:05d}" for n in range(1500)]
+    etag, now = '"d41d8cd98f00b204e9800998ecf8427e"', time.time()
+    rows = [(new_bucket, k, uuid.uuid4().hex, 1, 0, 0, etag, "0", "[]", now, "{}", "STANDARD", "{}")
+            for k in keys]  # fmt: skip
+    with Store(Path(coslocal.data_dir)).db.write() as conn:
+        conn.executemany(
+            "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, size, etag, crc64,"
+            " blobs, mtime, headers, storage_class, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+    worker = start_worker(CONSOLE_DELETE_PARALLEL="1")
+    client.force_login(alice)
+    job = plan(client, new_bucket, "v/")
+    assert job.plan["current"]["objects"] == 1500
+    with slowed(coslocal, method="POST", query_contains="delete", delay=3.0):
+        url = reverse("objects:delete-confirm", args=[job.pk])
+        assert client.post(url, {"mode": "current"}).status_code == 200
+        wait_for(lambda: coslocal.fault_state()["fired"] >= 1, 60, "the first window's call")
+        time.sleep(0.5)
+        worker.kill()  # coslocal still carries out the call it is holding
+        time.sleep(3.5)
+    start_worker(CONSOLE_DELETE_PARALLEL="1")
+    job = wait_for_job(job.pk, timeout=90)
+    assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 1500, 0)
+    markers: dict[str, int] = {}
+    for entry in cos_client.iter_object_versions(Bucket=new_bucket, Prefix="v/"):
+        if entry["IsDeleteMarker"]:
+            markers[entry["Key"]] = markers.get(entry["Key"], 0) + 1
+    assert len(markers) == 1500 and set(markers.values()) == {1}

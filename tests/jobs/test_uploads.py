@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from objects_app.cos.crc64 import crc64
-from objects_app.models import Job, JobState
+from objects_app.models import Job, JobState, UploadSession
 from tests.jobs.conftest import slowed, wait_for, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("console_cos")]
@@ -74,7 +74,7 @@ def test_cancel_mid_upload_aborts_only_its_own_multipart_upload(
     with slowed(coslocal, method="PUT", query_contains="partNumber", delay=1.0):
         job_id = send_file(client, new_bucket, "c/file.bin", data, 1024 * 1024)
         wait_for(lambda: Job.objects.get(pk=job_id).bytes_done > 0, 30, "the first parts")
-        own = Job.objects.get(pk=job_id).params["upload_id"]
+        own = UploadSession.objects.get(job_id=job_id).upload_id
         assert own != other and set(uploads_of(cos_client, new_bucket, "c/file.bin")) == {
             own,
             other,
@@ -114,11 +114,13 @@ def test_parts_reach_cos_while_the_browser_is_still_sending(
     staging = job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job_id}"
     # The first four chunks became parts in COS and left staging; with nothing more to do the
     # worker handed the job back instead of holding a worker process.
-    wait_for(lambda: Job.objects.get(pk=job_id).state == JobState.PENDING, 30, "the hand-back")
+    wait_for(
+        lambda: Job.objects.get(pk=job_id).state == JobState.AWAITING_INPUT, 30, "the hand-back"
+    )
     assert sorted(UploadPart.objects.filter(job_id=job_id).values_list("number", flat=True)) == [
         1, 2, 3, 4
     ]  # fmt: skip
-    upload_id = Job.objects.get(pk=job_id).params["upload_id"]
+    upload_id = UploadSession.objects.get(job_id=job_id).upload_id
     listed = cos_client.list_parts(Bucket=new_bucket, Key="p/file.bin", UploadId=upload_id)
     assert [int(p["PartNumber"]) for p in listed["Part"]] == [1, 2, 3, 4]
     assert list(staging.iterdir()) == []
@@ -139,8 +141,8 @@ def test_parts_reach_cos_while_the_browser_is_still_sending(
 def test_a_lost_staged_chunk_fails_the_job_clearly_and_leaves_no_parts(
     client, alice, cos_client, new_bucket, job_settings, start_worker
 ) -> None:
+    from objects_app.jobs.kinds.upload.staging import chunk_path
     from objects_app.models import UploadPart
-    from objects_app.services.uploads import chunk_path
 
     data = os.urandom(3 * job_settings.CONSOLE_UPLOAD_CHUNK_BYTES + 5)
     client.force_login(alice)
@@ -175,7 +177,7 @@ def test_a_long_upload_is_worked_in_slices_and_still_finishes(
     assert int(head["x-cos-hash-crc64ecma"]) == crc64(data)
     # Each slice was a task of its own (a fresh message), so no task outlives its time limit.
     log = (tmp_path / "worker-0.log").read_text()
-    slices = re.findall(r"upload_run_task\[[-0-9a-f]+\] received", log)
+    slices = re.findall(r"objects_app\.jobs\.upload\[[-0-9a-f]+\] received", log)
     assert len(slices) >= 2, log[-2000:]
 
 
@@ -212,33 +214,57 @@ def test_upload_under_503s_and_resets_finishes_with_every_part_exact(
     assert no_multipart_uploads(cos_client, new_bucket, "f/file.bin")
 
 
-def pumped(client, user, settings, bucket: str, key: str) -> tuple[Job, bytes]:  # type: ignore[no-untyped-def]
+def claimed(job_id: int):  # type: ignore[no-untyped-def]
+    """This process claims the job, as a worker's run would (no task, no heartbeat thread)."""
+    import time
+
+    from objects_app.jobs import engine, registry
+
+    token = engine.job_claim(job_id)
+    assert token is not None
+    return engine.JobRun(Job.objects.get(pk=job_id), registry.get("upload"), token,
+                         time.monotonic() + 60)  # fmt: skip
+
+
+def pumped(client, user, settings, bucket: str, key: str):  # type: ignore[no-untyped-def]
     """A 3-part upload whose parts are all in COS (sent in this process), not yet completed."""
-    from objects_app.services import jobs, uploads
+    from objects_app.jobs.kinds.upload import finish
+    from objects_app.jobs.kinds.upload.params import UploadParams
+    from objects_app.jobs.kinds.upload.pump import Pump, PumpResult
 
     chunk = settings.CONSOLE_UPLOAD_CHUNK_BYTES
     data = os.urandom(2 * chunk + 10)
     client.force_login(user)
     job_id = send_file(client, bucket, key, data, chunk)  # no worker: the chunks wait
-    assert jobs.job_claim(job_id)
-    assert uploads._pump(Job.objects.get(pk=job_id)) is True
-    return Job.objects.get(pk=job_id), data
+    run = claimed(job_id)
+    params = UploadParams.from_json(run.job.params)
+    assert Pump(run, params, finish.begin(run, params)).run() is PumpResult.ALL_SENT
+    return run, params, data
+
+
+def complete(run, params) -> Job:  # type: ignore[no-untyped-def]
+    """The complete phase of the run, its result applied as the engine does."""
+    from objects_app.jobs import engine
+    from objects_app.jobs.kinds.upload import finish
+
+    engine.apply_result(run, finish.step_complete(run, params))
+    return Job.objects.get(pk=run.job.pk)
 
 
 def test_complete_done_by_a_run_that_died_before_recording_it_is_recognised(
     client, alice, cos_client, new_bucket, job_settings
 ) -> None:
     from objects_app.models import UploadPart
-    from objects_app.services.uploads import _complete
 
-    job, data = pumped(client, alice, job_settings, new_bucket, "d/file.bin")
-    parts = [{"PartNumber": p.number, "ETag": p.etag} for p in UploadPart.objects.filter(job=job)]
+    run, params, data = pumped(client, alice, job_settings, new_bucket, "d/file.bin")
+    parts = [
+        {"PartNumber": p.number, "ETag": p.etag} for p in UploadPart.objects.filter(job=run.job)
+    ]
+    upload_id = UploadSession.objects.get(job=run.job).upload_id
     cos_client.complete_multipart_upload(  # the earlier run got this far, then died
-        Bucket=new_bucket, Key="d/file.bin", UploadId=job.params["upload_id"],
-        MultipartUpload={"Part": parts},
+        Bucket=new_bucket, Key="d/file.bin", UploadId=upload_id, MultipartUpload={"Part": parts},
     )  # fmt: skip
-    _complete(job)  # the next run: NoSuchUpload, so the object's CRC-64 decides
-    job.refresh_from_db()
+    job = complete(run, params)  # the next run: NoSuchUpload, so the object's CRC-64 decides
     assert job.state == JobState.SUCCEEDED and int(job.result["crc64"]) == crc64(data)
 
 
@@ -246,13 +272,11 @@ def test_an_object_whose_crc_does_not_match_the_file_is_removed_and_the_job_fail
     client, alice, cos_client, new_bucket, job_settings
 ) -> None:
     from objects_app.models import UploadPart
-    from objects_app.services.uploads import _complete
 
-    job, data = pumped(client, alice, job_settings, new_bucket, "m/file.bin")
+    run, params, _data = pumped(client, alice, job_settings, new_bucket, "m/file.bin")
     # The staged bytes said something else than what COS assembled (a damaged record).
-    UploadPart.objects.filter(job=job, number=2).update(crc64="12345")
-    _complete(job)
-    job.refresh_from_db()
+    UploadPart.objects.filter(job=run.job, number=2).update(crc64="12345")
+    job = complete(run, params)
     assert job.state == JobState.FAILED and "does not match" in job.error_message
     assert not cos_client.object_exists(Bucket=new_bucket, Key="m/file.bin")
     assert not (job_settings.CONSOLE_UPLOAD_STAGING_DIR / f"upload-{job.pk}").exists()
@@ -269,7 +293,11 @@ def test_a_slice_without_any_chunk_hands_back_whatever_the_idle_setting(
     url = reverse("objects:upload-start", args=[new_bucket])
     state = client.post(url, {"key": "i/file.bin", "size": len(data), "fingerprint": "i:1"}).json()
     send_chunks(client, state["job_id"], data, chunk, range(2))
-    wait_for(lambda: Job.objects.get(pk=state["job_id"]).state == JobState.PENDING, 30, "hand-back")
+    wait_for(
+        lambda: Job.objects.get(pk=state["job_id"]).state == JobState.AWAITING_INPUT,
+        30,
+        "hand-back",
+    )
     send_chunks(client, state["job_id"], data, chunk, range(2, 4))
     job = wait_for_job(state["job_id"])
     assert job.state == JobState.SUCCEEDED, job.error_message
@@ -279,28 +307,28 @@ def test_a_slice_without_any_chunk_hands_back_whatever_the_idle_setting(
 def test_sweep_aborts_what_ended_uploads_left_on_cos_and_survives_a_failing_abort(
     alice, cos_client, coslocal, new_bucket, job_settings
 ) -> None:
-    from objects_app.models import JobKind
-    from objects_app.services.uploads import uploads_sweep
+    from objects_app.jobs.kinds.upload.finish import housekeeping
+    from tests.jobs.factories import make_job
 
     def ended_upload(key: str) -> Job:
         upload_id = cos_client.create_multipart_upload(Bucket=new_bucket, Key=key)["UploadId"]
-        return Job.objects.create(
-            kind=JobKind.UPLOAD, state=JobState.CANCELLED, user=alice, bucket=new_bucket,
-            prefix=key, params={"chunk_size": 1, "upload_id": upload_id},
-        )  # fmt: skip
+        job = make_job(alice, "upload", state=JobState.CANCELLED, bucket=new_bucket,
+                       params={"key": key})  # fmt: skip
+        UploadSession.objects.filter(job=job).update(upload_id=upload_id)
+        return job
 
     first, second = ended_upload("o/1.bin"), ended_upload("o/2.bin")
     # COS refuses the first abort with a 503 on every retry: logged, the other is still aborted.
     refuse = {"mode": "error", "status": 503, "code": "SlowDown", "method": "DELETE"}
     coslocal._admin("POST", [{**refuse, "query_contains": "uploadId", "count": 5}])
     try:
-        uploads_sweep()
+        housekeeping()
     finally:
         coslocal.clear_faults()
-    aborted = {pk for pk in (first.pk, second.pk) if Job.objects.get(pk=pk).params.get("aborted")}
-    assert len(aborted) == 1
-    uploads_sweep()  # the next sweep retries the one that failed
-    assert all(Job.objects.get(pk=pk).params.get("aborted") for pk in (first.pk, second.pk))
+    closed = UploadSession.objects.filter(job__in=[first, second], upload_closed=True)
+    assert closed.count() == 1
+    housekeeping()  # the next sweep retries the one that failed
+    assert UploadSession.objects.filter(job__in=[first, second], upload_closed=True).count() == 2
     assert no_multipart_uploads(cos_client, new_bucket, "o/1.bin")
     assert no_multipart_uploads(cos_client, new_bucket, "o/2.bin")
 
@@ -308,45 +336,45 @@ def test_sweep_aborts_what_ended_uploads_left_on_cos_and_survives_a_failing_abor
 def test_an_upload_begun_after_its_job_ended_is_aborted_at_once(
     client, alice, cos_client, new_bucket, job_settings
 ) -> None:
-    from objects_app.services import jobs, uploads
-    from objects_app.storage import get_cos_client
+    from objects_app.jobs import engine
+    from objects_app.jobs.kinds.upload import finish
+    from objects_app.jobs.kinds.upload.params import UploadParams
 
     data = os.urandom(job_settings.CONSOLE_UPLOAD_CHUNK_BYTES + 1)
     client.force_login(alice)
     job_id = send_file(
         client, new_bucket, "e/file.bin", data, job_settings.CONSOLE_UPLOAD_CHUNK_BYTES
     )
-    assert jobs.job_claim(job_id)
-    jobs.job_finish(job_id, state=JobState.CANCELLED)  # the cancel lands before the upload begins
-    with pytest.raises(uploads.JobStopped):
-        uploads._begin(Job.objects.get(pk=job_id), get_cos_client())
+    run = claimed(job_id)
+    engine.job_finish(job_id, state=JobState.CANCELLED)  # the cancel lands before it begins
+    with pytest.raises(finish.UploadEnded):
+        finish.begin(run, UploadParams.from_json(run.job.params))
     assert no_multipart_uploads(cos_client, new_bucket, "e/file.bin")
-    assert "upload_id" not in Job.objects.get(pk=job_id).params
+    assert UploadSession.objects.get(job_id=job_id).upload_id == ""
 
 
 def test_a_cancel_that_lands_during_complete_keeps_the_object_and_says_so(
     client, alice, cos_client, new_bucket, job_settings, monkeypatch
 ) -> None:
+    from objects_app.jobs import engine
     from objects_app.models import AuditEvent
-    from objects_app.services import jobs
-    from objects_app.services.uploads import _complete
     from objects_app.storage import get_cos_client
 
-    job, data = pumped(client, alice, job_settings, new_bucket, "k/file.bin")
+    run, params, data = pumped(client, alice, job_settings, new_bucket, "k/file.bin")
     cos = get_cos_client()
     real_complete = cos.complete_multipart_upload
 
     def cancelled_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
-        jobs.job_finish(job.pk, state=JobState.CANCELLED)
+        engine.job_finish(run.job.pk, state=JobState.CANCELLED)
         return real_complete(*args, **kwargs)
 
     monkeypatch.setattr(cos, "complete_multipart_upload", cancelled_meanwhile)
-    _complete(job)
-    job.refresh_from_db()
+    job = complete(run, params)
     assert job.state == JobState.CANCELLED and "was kept" in job.error_message
     assert int(job.result["crc64"]) == crc64(data)
     assert cos_client.object_exists(Bucket=new_bucket, Key="k/file.bin")
-    assert AuditEvent.objects.filter(action="job.upload.finish", key="k/file.bin").exists()
+    end = AuditEvent.objects.get(action="job.upload.finish", key="k/file.bin")
+    assert end.detail.startswith("cancelled at 3 of 3")
 
 
 def test_a_complete_that_fails_inside_its_200_is_retried_by_the_job(

@@ -1,0 +1,1 @@
+"""The job kinds: one module or package each (see docs/jobs.md)."""
