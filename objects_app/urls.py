@@ -1,6 +1,16 @@
 from django.urls import path
 
-from objects_app.views import audit, browse, deletes, jobs, multipart, objects, uploads, versions
+from objects_app.views import (
+    audit,
+    browse,
+    deletes,
+    history_jobs,
+    jobs,
+    multipart,
+    objects,
+    uploads,
+    versions,
+)
 
 app_name = "objects"
 
@@ -37,6 +47,18 @@ urlpatterns = [
     path("b/<slug:bucket>/versioning/", versions.bucket_versioning, name="bucket-versioning"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
+    # --- version-history jobs (issue 12) ---
+    path("b/<slug:bucket>/rewind/", history_jobs.rewind_dialog, name="rewind-dialog"),
+    path("b/<slug:bucket>/rewind/plan/", history_jobs.rewind_plan, name="rewind-plan"),
+    path("jobs/<int:job_id>/confirm-rewind/", history_jobs.rewind_confirm, name="rewind-confirm"),
+    path("jobs/<int:job_id>/undo-rewind/", history_jobs.rewind_undo_plan, name="rewind-undo"),
+    path("b/<slug:bucket>/noncurrent/", history_jobs.noncurrent_dialog, name="noncurrent-dialog"),
+    path("b/<slug:bucket>/noncurrent/plan/", history_jobs.noncurrent_plan, name="noncurrent-plan"),
+    path(
+        "jobs/<int:job_id>/confirm-noncurrent/",
+        history_jobs.noncurrent_confirm,
+        name="noncurrent-confirm",
+    ),
     # --- jobs (issue 6) ---
     path("b/<slug:bucket>/summary/", jobs.prefix_summary, name="prefix-summary"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),

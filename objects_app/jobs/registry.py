@@ -19,6 +19,8 @@ BUILT_IN = (
     "objects_app.jobs.kinds.delete",
     "objects_app.jobs.kinds.upload",
     "objects_app.jobs.kinds.abort_uploads",
+    "objects_app.jobs.kinds.rewind",
+    "objects_app.jobs.kinds.noncurrent",
 )
 
 _kinds: dict[str, Kind] = {}

@@ -1,0 +1,102 @@
+"""The dry run shared by the version-history jobs (issue 12): walk every version and delete
+marker under a prefix, newest first per key, feeding a planner from objects_app/history.py.
+
+Each page's planned items, the listing markers and the planner's carry (its state inside the
+key the page ended in) are committed together, so a killed worker resumes at the page it was
+on, mid-key, without planning a key twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from django.db import transaction
+
+from objects_app.jobs.engine import JobRun
+from objects_app.jobs.items import items_add
+from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
+from objects_app.models import Job, JobItem
+from objects_app.selectors.versions import VersionRow, merged_rows
+
+PAGE = 1000
+
+
+class Planner(Protocol):
+    def feed(self, rows: list[VersionRow]) -> list[Any]: ...
+
+    def carry(self) -> dict[str, Any]: ...
+
+
+def versions_page(
+    client: Any, bucket: str, prefix: str, markers: tuple[str, str], max_keys: int = PAGE
+) -> tuple[list[VersionRow], tuple[str, str] | None]:
+    """One listing page after `markers` (key, version id) and the markers after it (None: end)."""
+    answer = client.list_objects_versions(
+        Bucket=bucket, Prefix=prefix, KeyMarker=markers[0], VersionIdMarker=markers[1],
+        MaxKeys=max_keys,
+    )  # fmt: skip
+    rows = merged_rows(answer)
+    truncated = str(answer.get("IsTruncated", "false")).lower() == "true"
+    if not truncated or not answer.get("NextKeyMarker"):
+        return rows, None
+    return rows, (str(answer["NextKeyMarker"]), str(answer.get("NextVersionIdMarker") or ""))
+
+
+def plan_walk(
+    run: JobRun,
+    prefix: str,
+    planner: Callable[[dict[str, Any] | None], Planner],
+    to_items: Callable[[list[Any]], list[JobItem]],
+    summary: Callable[[Job, dict[str, Any]], dict[str, Any]],
+    finish: Callable[[Planner], list[Any]] | None = None,
+) -> StepResult:
+    """Plan page by page from the job's markers; PlanReady(summary) at the end."""
+    job = run.job
+    markers = (job.listing_marker, job.listing_version_marker)
+    while True:
+        rows, after = versions_page(run.client, job.bucket, prefix, markers)
+        current = planner(job.plan.get("carry"))
+        decided = current.feed(rows)
+        if after is None and finish is not None:
+            decided += finish(current)
+        plan = {**job.plan, "carry": current.carry()}
+        if not _commit_page(run, to_items(decided), after or markers, plan):
+            return Stopped()
+        if after is None:
+            return PlanReady(summary(job, plan))
+        markers = after
+        if run.sliced():
+            return Continue()
+
+
+def _commit_page(
+    run: JobRun, items: list[JobItem], markers: tuple[str, str], plan: dict[str, Any]
+) -> bool:
+    job = run.job
+    with transaction.atomic():
+        listed = Job.objects.values_list("done", flat=True).get(pk=job.pk)
+        items_add(job, items, first_seq=listed)
+        if not run.beat(done=listed + len(items), listing_marker=markers[0],
+                        listing_version_marker=markers[1], plan=plan):  # fmt: skip
+            transaction.set_rollback(True)
+            return False
+    job.done, job.plan = listed + len(items), plan
+    job.listing_marker, job.listing_version_marker = markers
+    return True
+
+
+def latest_entries(
+    client: Any, bucket: str, prefix: str, after_key: str, last_key: str
+) -> dict[str, tuple[str, bool]]:
+    """key -> (id of its latest entry, is a delete marker) for the keys after `after_key` up to
+    `last_key`, read from the listing (one request per 1,000 entries, not one per key)."""
+    latest: dict[str, tuple[str, bool]] = {}
+    markers: tuple[str, str] | None = (after_key, "")
+    while markers is not None:
+        rows, markers = versions_page(client, bucket, prefix, markers)
+        for row in rows:
+            if row.key > last_key:
+                return latest
+            latest.setdefault(row.key, (row.version_id or "null", row.is_delete_marker))
+    return latest

@@ -1,0 +1,52 @@
+"""The rewind's dry run: for each key under the prefix, what brings back the state it had at
+time T (history.RewindPlanner): make version V current, add a delete marker, or nothing.
+
+Each key becomes one item: `group` is the action, `ref` the version to copy, and `reason_code`
+the id of the key's latest entry when the plan looked (the run checks it is still the latest
+before acting, so a write that raced the rewind stays current).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from objects_app.history import COPY, MARKER, NOTHING, RewindPlanner, RewindStep
+from objects_app.jobs.engine import JobRun
+from objects_app.jobs.items import items_counts
+from objects_app.jobs.kind import StepResult
+from objects_app.jobs.kinds.history_walk import Planner, plan_walk
+from objects_app.models import Job, JobItem
+
+ACTIONS = (COPY, MARKER, NOTHING)
+
+
+def step_plan(run: JobRun, params: Any) -> StepResult:
+    at = datetime.fromisoformat(params.at)
+
+    def planner(carry: dict[str, Any] | None) -> Planner:
+        return RewindPlanner(at, carry)
+
+    def finish(current: Planner) -> list[Any]:
+        assert isinstance(current, RewindPlanner)
+        return current.finish()
+
+    return plan_walk(run, params.prefix, planner, _items, _summary, finish=finish)
+
+
+def _items(steps: list[RewindStep]) -> list[JobItem]:
+    return [
+        JobItem(
+            key=s.key, ref=s.version_id, size=s.size, group=s.action, reason_code=s.seen_id[:64]
+        )  # fmt: skip
+        for s in steps
+    ]
+
+
+def _summary(job: Job, plan: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"at": job.params["at"]}
+    for action in ACTIONS:
+        summary[action] = items_counts(job.pk, Q(group=action))
+    return summary
