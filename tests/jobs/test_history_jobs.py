@@ -178,10 +178,10 @@ def test_rewind_refusals_say_why(client, alice, bob, cos_client, new_bucket, cos
     assert refused(now.strftime("%Y-%m-%dT%H:%M:%S"), 403)
 
 
-# --- delete noncurrent versions --------------------------------------------------------------------
+# --- delete noncurrent versions -----------------------------------------------------------------
 
 
-def seed_history(server, bucket: str, history: dict[str, list[tuple[str, float, bool]]]) -> None:  # type: ignore[no-untyped-def]
+def seed_history(server, bucket: str, history: dict[str, list[tuple[str, int, bool]]]) -> None:  # type: ignore[no-untyped-def]
     """Insert versions (id, age in days, is a delete marker), oldest first, straight into
     coslocal's store: only an insert can date a version in the past."""
     from coslocal.store import Store
