@@ -259,3 +259,41 @@ def test_delete_noncurrent_refusals_say_why(client, dora, cos_client, new_bucket
     assert "Give a number of versions to keep, a number of days, or both." in refused({})
     assert "has never had versioning: it has no noncurrent versions" in refused({"keep": "1"}, 409)
     assert not Job.objects.exists()
+
+
+def test_a_rewind_killed_mid_run_resumes_without_repeating_a_key(
+    client, alice, cos_client, coslocal, new_bucket, start_worker
+) -> None:
+    from tests.jobs.conftest import slowed, wait_for
+
+    b = new_bucket
+    cos_client.put_bucket_versioning(Bucket=b, Status="Enabled")
+    keys = [f"k/{n:03d}" for n in range(120)]
+    for n, key in enumerate(keys):
+        cos_client.put_object(Bucket=b, Key=key, Body=f"one-{n}".encode())
+    at = next_second()
+    time.sleep(0.05)
+    for n, key in enumerate(keys):
+        cos_client.put_object(Bucket=b, Key=key, Body=f"two-{n}".encode())
+    worker = start_worker(CONSOLE_REWIND_PARALLEL="2")
+    client.force_login(alice)
+    job = started(post(client, reverse("objects:rewind-plan", args=[b]),
+                       {"prefix": "k/", "at": at.strftime("%Y-%m-%dT%H:%M:%S")}))  # fmt: skip
+    assert job.plan["copy"]["objects"] == 120
+    with slowed(coslocal, method="PUT", query_contains="", delay=0.3):
+        post(client, reverse("objects:rewind-confirm", args=[job.pk]), {"choice": "run"})
+        wait_for(lambda: Job.objects.get(pk=job.pk).done >= 64, 60, "the first window")
+        wait_for(lambda: coslocal.fault_state()["fired"] >= 70, 60, "copies of the next window")
+        worker.kill()  # coslocal still carries out the copies it is holding
+        time.sleep(1.0)
+    killed = Job.objects.get(pk=job.pk)
+    assert killed.state == JobState.RUNNING and killed.done < 120
+    start_worker(CONSOLE_REWIND_PARALLEL="2")
+    job = wait_for_job(job.pk, timeout=90)
+    assert (job.state, job.done, job.failed, job.skipped) == (JobState.SUCCEEDED, 120, 0, 0)
+    copies: dict[str, int] = {}
+    for key, _vid in versions_of(cos_client, b, "k/"):
+        copies[key] = copies.get(key, 0) + 1
+    assert copies == {key: 3 for key in keys}  # one, two, and exactly one copy back
+    for n, key in enumerate(keys):
+        assert body(cos_client, b, key) == f"one-{n}".encode(), key
