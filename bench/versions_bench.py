@@ -7,6 +7,8 @@
 
     .venv/bin/python bench/versions_bench.py [--rounds 40] [--big-versions 1000000]
 
+The rewind and delete-noncurrent jobs need a worker: bench/history_jobs_bench.py times them.
+
 Seeding a million versions over HTTP would take most of an hour, so they are written straight
 into coslocal's store (as tests/jobs/conftest.py::seed_keys does), one transaction per batch;
 every read then goes over HTTP through the console as a browser's would.

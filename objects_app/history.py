@@ -41,6 +41,7 @@ class RewindStep:
     size: int  # COPY: its size (the bytes the copy writes)
     seen_id: str  # the current version (or delete marker) id when the plan looked; "" if none
     seen_deleted: bool  # the key's latest entry was a delete marker
+    storage_class: str = ""  # COPY: the version's storage class (the copy keeps it)
 
 
 @dataclass
@@ -83,7 +84,8 @@ class RewindPlanner:
         s = self.state
         version = (row.version_id or "null") if row and action == COPY else ""
         size = row.size if row and action == COPY else 0
-        return RewindStep(s.key, action, version, size, s.seen_id, s.seen_deleted)
+        storage = row.storage_class if row and action == COPY else ""
+        return RewindStep(s.key, action, version, size, s.seen_id, s.seen_deleted, storage)
 
     def _decide(self, row: VersionRow) -> RewindStep:
         """`row` is the key's newest entry at T."""

@@ -69,7 +69,8 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
     cos_client.put_bucket_versioning(Bucket=b, Status="Enabled")
     keys = [f"r/k{n:02d}" for n in range(50)]
     for n, key in enumerate(keys):
-        cos_client.put_object(Bucket=b, Key=key, Body=f"one-{n}".encode())
+        extra = {"StorageClass": "STANDARD_IA"} if n == 1 else {}  # the copy keeps the class
+        cos_client.put_object(Bucket=b, Key=key, Body=f"one-{n}".encode(), **extra)
     cos_client.put_object(Bucket=b, Key="r/was-deleted", Body=b"early")
     cos_client.delete_object(Bucket=b, Key="r/was-deleted")
     at = next_second()  # T: everything above is older
@@ -117,6 +118,9 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
     for key in [*new, "r/was-deleted"]:
         assert body(cos_client, b, key) is None, key
     assert body(cos_client, b, "s/outside") == b"out"
+    head = cos_client.head_object(Bucket=b, Key=keys[1])
+    assert head.get("x-cos-storage-class") == "STANDARD_IA"
+    assert JobItem.objects.get(job=job, key=keys[1]).ref.endswith(" STANDARD_IA")
     after = versions_of(cos_client, b, "")
     # Nothing was deleted: every version is still there, plus 29 copies and 6 delete markers
     # (and the racing upload).

@@ -1,9 +1,10 @@
 """The rewind's dry run: for each key under the prefix, what brings back the state it had at
 time T (history.RewindPlanner): make version V current, add a delete marker, or nothing.
 
-Each key becomes one item: `group` is the action, `ref` the version to copy, and `reason_code`
-the id of the key's latest entry when the plan looked (the run checks it is still the latest
-before acting, so a write that raced the rewind stays current).
+Each key becomes one item: `group` is the action, `ref` the version to copy (followed by its
+storage class when that is not STANDARD: the copy keeps it), and `reason_code` the id of the
+key's latest entry when the plan looked (the run checks it is still the latest before acting,
+so a write that raced the rewind stays current).
 """
 
 from __future__ import annotations
@@ -39,10 +40,27 @@ def step_plan(run: JobRun, params: Any) -> StepResult:
 def _items(steps: list[RewindStep]) -> list[JobItem]:
     return [
         JobItem(
-            key=s.key, ref=s.version_id, size=s.size, group=s.action, reason_code=s.seen_id[:64]
-        )  # fmt: skip
+            key=s.key,
+            ref=version_ref(s.version_id, s.storage_class),
+            size=s.size,
+            group=s.action,
+            reason_code=s.seen_id[:64],
+        )
         for s in steps
     ]
+
+
+def version_ref(version_id: str, storage_class: str) -> str:
+    """What the report shows as the version: its id, and its class unless STANDARD (version
+    ids never hold a space)."""
+    if storage_class in ("", "STANDARD"):
+        return version_id
+    return f"{version_id} {storage_class}"
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    version_id, _space, storage_class = ref.partition(" ")
+    return version_id, storage_class or "STANDARD"
 
 
 def _summary(job: Job, plan: dict[str, Any]) -> dict[str, Any]:

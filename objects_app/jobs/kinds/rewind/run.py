@@ -24,6 +24,7 @@ from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
 from objects_app.jobs.kind import StepResult, Stopped
+from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
 
 PER_THREAD = 32
@@ -86,26 +87,40 @@ def _apply(run: JobRun, item: JobItem) -> ItemResult | None:
 
 
 def _copy_back(client: Any, bucket: str, item: JobItem) -> ItemResult | None:
+    version_id, storage_class = parse_ref(item.ref)
+    if storage_class in ARCHIVE_CLASSES:  # rare: only then is the version looked at first
+        refused = _archived(client, bucket, item.key, version_id, storage_class)
+        if refused is not None:
+            return refused
+    source = {"Bucket": bucket, "Key": item.key, "VersionId": version_id}
+    copy = client.copy if item.size > COPY_LIMIT else client.copy_object
     try:
-        head = client.head_object(Bucket=bucket, Key=item.key, VersionId=item.ref)
+        copy(Bucket=bucket, Key=item.key, CopySource=source, CopyStatus="Copy",
+             StorageClass=storage_class)  # fmt: skip
     except CosServiceError as exc:
         if exc.get_status_code() != 404:
             raise
         return ItemResult(ItemOutcome.FAILED, "NoSuchVersion", _(
             "Version %(id)s was deleted after the dry run; the key was left as it is."
-        ) % {"id": item.ref})  # fmt: skip
-    storage_class = str(head.get("x-cos-storage-class") or "STANDARD")
-    if storage_class in ARCHIVE_CLASSES and 'ongoing-request="false"' not in str(
-        head.get("x-cos-restore") or ""
-    ):
-        return ItemResult(ItemOutcome.FAILED, "Archived", _(
-            "Version %(id)s is archived (%(class)s); restore it, then rewind again."
-        ) % {"id": item.ref, "class": storage_class})  # fmt: skip
-    source = {"Bucket": bucket, "Key": item.key, "VersionId": item.ref}
-    copy = client.copy if item.size > COPY_LIMIT else client.copy_object
-    copy(Bucket=bucket, Key=item.key, CopySource=source, CopyStatus="Copy",
-         StorageClass=storage_class)  # fmt: skip
+        ) % {"id": version_id})  # fmt: skip
     return None
+
+
+def _archived(
+    client: Any, bucket: str, key: str, version_id: str, storage_class: str
+) -> ItemResult | None:
+    """A refusal unless the archived version is restored (a copy needs its content)."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    except CosServiceError as exc:
+        if exc.get_status_code() == 404:
+            return None  # the copy reports it
+        raise
+    if 'ongoing-request="false"' in str(head.get("x-cos-restore") or ""):
+        return None
+    return ItemResult(ItemOutcome.FAILED, "Archived", _(
+        "Version %(id)s is archived (%(class)s); restore it, then rewind again."
+    ) % {"id": version_id, "class": storage_class})  # fmt: skip
 
 
 def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
