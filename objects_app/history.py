@@ -112,6 +112,7 @@ class Doomed:
     size: int
     noncurrent_since: datetime | None
     key_deleted: bool  # the key's latest entry is a delete marker (no undelete after this)
+    head: datetime | None = None  # LastModified of the key's latest entry when planned
 
 
 @dataclass
@@ -121,6 +122,7 @@ class _NoncurrentCarry:
     newer: str = ""  # LastModified of the entry just newer than the next one (ISO)
     deleted: bool = False
     kept: int = 0  # noncurrent versions looked at and kept, over the whole plan so far
+    head: str = ""  # LastModified of the key's latest entry (ISO)
 
 
 @dataclass
@@ -146,9 +148,8 @@ class NoncurrentPlanner:
         for row in rows:
             if row.key != self.state.key:
                 # A key's first entry is its latest (current, or a delete marker): never doomed.
-                kept = self.state.kept
-                self.state = _NoncurrentCarry(row.key, 0, _iso(row.last_modified),
-                                              row.is_delete_marker, kept)  # fmt: skip
+                kept, head = self.state.kept, _iso(row.last_modified)
+                self.state = _NoncurrentCarry(row.key, 0, head, row.is_delete_marker, kept, head)
                 continue
             since = _when(self.state.newer)
             self.state.newer = _iso(row.last_modified)
@@ -157,7 +158,7 @@ class NoncurrentPlanner:
             self.state.rank += 1
             if self._doomed(since):
                 doomed.append(Doomed(row.key, row.version_id or "null", row.size, since,
-                                     self.state.deleted))  # fmt: skip
+                                     self.state.deleted, _when(self.state.head)))  # fmt: skip
             else:
                 self.state.kept += 1
         return doomed

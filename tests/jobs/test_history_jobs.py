@@ -236,12 +236,15 @@ def test_delete_noncurrent_keeps_k_and_recent_never_a_current_version(
         cos_client.delete_object(Bucket=b, Key="n/k1", VersionId=vid)
     post(client, reverse("objects:noncurrent-confirm", args=[job.pk]), {"choice": "run"})
     job = wait_for_job(job.pk)
-    assert (job.state, job.done, job.skipped, job.failed) == (JobState.SUCCEEDED, 20, 1, 0)
-    kept = JobItem.objects.get(job=job, ref="k1v1")
-    assert kept.outcome == ItemOutcome.SKIPPED and kept.reason_code == "BecameCurrent"
+    # k1's planned versions (v1, now current, and v0) are kept; everything else goes.
+    assert (job.state, job.done, job.skipped, job.failed) == (JobState.SUCCEEDED, 19, 2, 0)
+    for vid in ("k1v1", "k1v0"):
+        kept = JobItem.objects.get(job=job, ref=vid)
+        assert kept.outcome == ItemOutcome.SKIPPED and kept.reason_code == "BecameCurrent"
+        assert "Newer versions of this key were deleted after the dry run" in kept.reason
     left = set(versions_of(cos_client, b, ""))
     expected = {(f"n/k{k}", f"k{k}v{i}") for k in range(10) for i in (2, 3, 4) if k != 1}
-    expected |= {("n/k1", "k1v1"), ("n/gone", "g1"), ("n/gone", "gdm"),
+    expected |= {("n/k1", "k1v1"), ("n/k1", "k1v0"), ("n/gone", "g1"), ("n/gone", "gdm"),
                  ("o/other", "o0"), ("o/other", "o1")}  # fmt: skip
     assert left == expected
     actions = set(AuditEvent.objects.values_list("action", flat=True))

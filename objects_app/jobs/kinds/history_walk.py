@@ -9,6 +9,7 @@ on, mid-key, without planning a key twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import items_add
 from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
 from objects_app.models import Job, JobItem
+from objects_app.selectors.browse import parse_cos_time
 from objects_app.selectors.versions import VersionRow, merged_rows
 
 PAGE = 1000
@@ -86,17 +88,24 @@ def _commit_page(
     return True
 
 
-def latest_entries(
+def current_stamps(
     client: Any, bucket: str, prefix: str, after_key: str, last_key: str
-) -> dict[str, tuple[str, bool]]:
-    """key -> (id of its latest entry, is a delete marker) for the keys after `after_key` up to
-    `last_key`, read from the listing (one request per 1,000 entries, not one per key)."""
-    latest: dict[str, tuple[str, bool]] = {}
-    markers: tuple[str, str] | None = (after_key, "")
-    while markers is not None:
-        rows, markers = versions_page(client, bucket, prefix, markers)
-        for row in rows:
-            if row.key > last_key:
-                return latest
-            latest.setdefault(row.key, (row.version_id or "null", row.is_delete_marker))
-    return latest
+) -> dict[str, datetime]:
+    """key -> LastModified of its current version, for the keys after `after_key` up to
+    `last_key` that have one (a key whose latest entry is a delete marker is not listed); read
+    from the object listing, one request per 1,000 keys."""
+    stamps: dict[str, datetime] = {}
+    marker = after_key
+    while True:
+        page = client.list_objects(Bucket=bucket, Prefix=prefix, Marker=marker, MaxKeys=PAGE)
+        contents = page.get("Contents") or []
+        for entry in contents:
+            key = str(entry.get("Key") or "")
+            if key > last_key:
+                return stamps
+            stamp = parse_cos_time(entry.get("LastModified"))
+            if stamp is not None:
+                stamps[key] = stamp
+        if str(page.get("IsTruncated", "false")).lower() != "true" or not contents:
+            return stamps
+        marker = str(page.get("NextMarker") or contents[-1]["Key"])

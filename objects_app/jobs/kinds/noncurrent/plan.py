@@ -37,10 +37,16 @@ def step_plan(run: JobRun, params: Any) -> StepResult:
 
 
 def _items(doomed: list[Doomed]) -> list[JobItem]:
+    # reason_code: when the key's latest entry was written; the run keeps the versions of a
+    # key whose current version is older than that (its newer versions were deleted meanwhile).
     return [
         JobItem(
-            key=d.key, ref=d.version_id, size=d.size, group=DELETED_KEY if d.key_deleted else ""
-        )  # fmt: skip
+            key=d.key,
+            ref=d.version_id,
+            size=d.size,
+            group=DELETED_KEY if d.key_deleted else "",
+            reason_code=d.head.isoformat() if d.head else "",
+        )
         for d in doomed
     ]
 

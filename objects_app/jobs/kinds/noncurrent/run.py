@@ -1,10 +1,11 @@
 """Deleting the confirmed noncurrent versions, CONSOLE_DELETE_PARALLEL delete_objects calls of
 1,000 versions at a time (items.walk).
 
-Before each window, the latest entry of every key in it is read from the listing (one request
-per 1,000 entries): a planned version that became current meanwhile (its newer versions were
-deleted, or its delete marker removed by an undelete) is skipped, so a current version is never
-deleted. Deleting a version twice changes nothing, so a window a dead run left is done again.
+Before each window, the current version of every key in it is read from the object listing
+(one request per 1,000 keys): a key whose current version is older than its latest entry was
+at the dry run lost newer versions (or its delete marker, to an undelete) meanwhile, so one of
+its planned versions may be current now; that key's versions are kept. A current version is
+never deleted. Deleting a version twice changes nothing, so a window a dead run left is done again.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
 from objects_app.jobs.kind import StepResult
-from objects_app.jobs.kinds.history_walk import latest_entries
+from objects_app.jobs.kinds.history_walk import current_stamps
 from objects_app.models import ItemOutcome, JobItem
 
 BATCH = 1000  # COS's limit for one delete_objects call
@@ -39,17 +41,26 @@ def step_delete(run: JobRun) -> StepResult:
 
 
 def _became_current(run: JobRun, window: list[JobItem]) -> dict[int, ItemResult]:
+    """The items of keys whose current version is now older than the key's latest entry was
+    when planned: newer versions (or the delete marker) went meanwhile, so one of the planned
+    versions may be current now. All of that key's planned versions are kept."""
     before = (
         JobItem.objects.filter(job_id=run.job.pk, seq__lt=window[0].seq, key__lt=window[0].key)
         .order_by("-seq")
         .values_list("key", flat=True)
         .first()
     )
-    latest = latest_entries(run.client, run.job.bucket, str(run.job.params.get("prefix") or ""),
-                            before or "", window[-1].key)  # fmt: skip
-    why = _("This version became the current one after the dry run; kept.")
+    prefix = str(run.job.params.get("prefix") or "")
+    current = current_stamps(run.client, run.job.bucket, prefix, before or "", window[-1].key)
+    why = _("Newer versions of this key were deleted after the dry run, so this one may be "
+            "current now; kept.")  # fmt: skip
     skipped = ItemResult(ItemOutcome.SKIPPED, "BecameCurrent", why)
-    return {item.seq: skipped for item in window if latest.get(item.key) == (item.ref, False)}
+    results = {}
+    for item in window:
+        now, head = current.get(item.key), parse_datetime(item.reason_code)
+        if now is not None and head is not None and now < head:
+            results[item.seq] = skipped
+    return results
 
 
 def _delete_batch(run: JobRun, batch: list[JobItem]) -> dict[int, ItemResult]:
