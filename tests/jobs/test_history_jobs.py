@@ -121,6 +121,16 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
     head = cos_client.head_object(Bucket=b, Key=keys[1])
     assert head.get("x-cos-storage-class") == "STANDARD_IA"
     assert JobItem.objects.get(job=job, key=keys[1]).ref.endswith(" STANDARD_IA")
+    # The report, per key: what was done (the run's own check data is gone from it).
+    copied, marked = (
+        JobItem.objects.get(job=job, key=keys[2]),
+        JobItem.objects.get(job=job, key=new[0]),
+    )
+    assert (copied.outcome, copied.reason_code) == (ItemOutcome.DONE, "")
+    assert copied.reason == "This version copied back onto the key (current again)."
+    assert marked.reason == "A delete marker added (the key did not exist then)." and not marked.ref
+    unchanged = JobItem.objects.get(job=job, key=keys[40])
+    assert unchanged.outcome == ItemOutcome.SKIPPED and unchanged.reason_code == "Unchanged"
     after = versions_of(cos_client, b, "")
     # Nothing was deleted: every version is still there, plus 29 copies and 6 delete markers
     # (and the racing upload).

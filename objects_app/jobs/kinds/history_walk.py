@@ -17,7 +17,7 @@ from django.db import transaction
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import items_add
 from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
-from objects_app.models import Job, JobItem
+from objects_app.models import ItemOutcome, Job, JobItem
 from objects_app.selectors.browse import parse_cos_time
 from objects_app.selectors.versions import VersionRow, merged_rows
 
@@ -109,3 +109,10 @@ def current_stamps(
         if str(page.get("IsTruncated", "false")).lower() != "true" or not contents:
             return stamps
         marker = str(page.get("NextMarker") or contents[-1]["Key"])
+
+
+def tidy_report(job_id: int) -> None:
+    """The run is over: drop what done items carried for the run's own checks (the plan's
+    latest-entry ids or times), so the report's reason column says only what matters."""
+    done = JobItem.objects.filter(job_id=job_id, outcome=ItemOutcome.DONE)
+    done.exclude(reason_code="").update(reason_code="")

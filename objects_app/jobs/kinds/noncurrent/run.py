@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
-from objects_app.jobs.kind import StepResult
-from objects_app.jobs.kinds.history_walk import current_stamps
+from objects_app.jobs.kind import Finished, StepResult
+from objects_app.jobs.kinds.history_walk import current_stamps, tidy_report
 from objects_app.models import ItemOutcome, JobItem
 
 BATCH = 1000  # COS's limit for one delete_objects call
@@ -37,7 +37,10 @@ def step_delete(run: JobRun) -> StepResult:
                 results.update(found)
             return results
 
-        return walk(run, window=parallel * BATCH, act=act, intent=False)
+        result = walk(run, window=parallel * BATCH, act=act, intent=False)
+    if isinstance(result, Finished):
+        tidy_report(run.job.pk)
+    return result
 
 
 def _became_current(run: JobRun, window: list[JobItem]) -> dict[int, ItemResult]:

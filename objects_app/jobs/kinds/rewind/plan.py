@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from objects_app.history import COPY, MARKER, NOTHING, RewindPlanner, RewindStep
 from objects_app.jobs.engine import JobRun
@@ -22,6 +23,11 @@ from objects_app.jobs.kinds.history_walk import Planner, plan_walk
 from objects_app.models import Job, JobItem
 
 ACTIONS = (COPY, MARKER, NOTHING)
+# What the report says was done for each key.
+WHAT = {
+    COPY: gettext_lazy("This version copied back onto the key (current again)."),
+    MARKER: gettext_lazy("A delete marker added (the key did not exist then)."),
+}
 
 
 def step_plan(run: JobRun, params: Any) -> StepResult:
@@ -45,6 +51,7 @@ def _items(steps: list[RewindStep]) -> list[JobItem]:
             size=s.size,
             group=s.action,
             reason_code=s.seen_id[:64],
+            reason=str(WHAT.get(s.action, "")),
         )
         for s in steps
     ]

@@ -23,7 +23,8 @@ from objects_app.cos.errors import is_retryable
 from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
-from objects_app.jobs.kind import StepResult, Stopped
+from objects_app.jobs.kind import Finished, StepResult, Stopped
+from objects_app.jobs.kinds.history_walk import tidy_report
 from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
 
@@ -41,7 +42,10 @@ def step_rewind(run: JobRun) -> StepResult:
             found = pool.map(lambda item: _apply(run, item), window)
             return {item.seq: r for item, r in zip(window, found, strict=True) if r is not None}
 
-        return walk(run, window=parallel * PER_THREAD, act=act)
+        result = walk(run, window=parallel * PER_THREAD, act=act)
+    if isinstance(result, Finished):
+        tidy_report(run.job.pk)
+    return result
 
 
 def _record_start(run: JobRun) -> bool:
