@@ -99,6 +99,11 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
     assert versions_of(cos_client, b, "") == before  # a dry run changes nothing
     page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
     assert "Rewind 36 objects" in page
+    # The plan, key by key, on the job's page.
+    assert 'id="job-report"' in page and "Nothing to do: it is as it was then." in page
+    planned = {i.key: (i.group, i.ref) for i in JobItem.objects.filter(job=job)}
+    assert planned[keys[5]][0] == "copy" and planned[new[0]] == ("marker", "")
+    assert planned[keys[40]] == ("nothing", "")
     assert "make an older version current for 30 objects" in page
 
     # An upload racing the rewind (after its dry run): it stays current, and the report says so.
@@ -127,8 +132,8 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
         JobItem.objects.get(job=job, key=new[0]),
     )
     assert (copied.outcome, copied.reason_code) == (ItemOutcome.DONE, "")
-    assert copied.reason == "This version copied back onto the key (current again)."
-    assert marked.reason == "A delete marker added (the key did not exist then)." and not marked.ref
+    assert copied.reason == "Make this version current again (copied onto the key)."
+    assert marked.reason == "Add a delete marker (the key did not exist then)." and not marked.ref
     unchanged = JobItem.objects.get(job=job, key=keys[40])
     assert unchanged.outcome == ItemOutcome.SKIPPED and unchanged.reason_code == "Unchanged"
     after = versions_of(cos_client, b, "")

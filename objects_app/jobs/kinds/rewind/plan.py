@@ -25,8 +25,9 @@ from objects_app.models import Job, JobItem
 ACTIONS = (COPY, MARKER, NOTHING)
 # What the report says was done for each key.
 WHAT = {
-    COPY: gettext_lazy("This version copied back onto the key (current again)."),
-    MARKER: gettext_lazy("A delete marker added (the key did not exist then)."),
+    COPY: gettext_lazy("Make this version current again (copied onto the key)."),
+    MARKER: gettext_lazy("Add a delete marker (the key did not exist then)."),
+    NOTHING: gettext_lazy("Nothing to do: it is as it was then."),
 }
 
 
