@@ -116,6 +116,9 @@ def test_rewind_50_keys_dry_run_run_race_and_undo_verified_key_by_key(
     raced = JobItem.objects.get(job=job, key=keys[0])
     assert raced.outcome == ItemOutcome.SKIPPED and raced.reason_code == "Changed"
     assert "Changed after the dry run" in raced.reason
+    # The report's fixed reasons read in the reader's language.
+    zh = client.get(reverse("objects:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    assert "试运行之后已有改动（当前已是更新的版本或删除标记），保持原样。" in zh.content.decode()
     for n, key in enumerate(keys[1:30], start=1):
         assert body(cos_client, b, key) == f"one-{n}".encode(), key
     for n, key in enumerate(keys[30:], start=30):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, walk
@@ -55,8 +55,10 @@ def _became_current(run: JobRun, window: list[JobItem]) -> dict[int, ItemResult]
     )
     prefix = str(run.job.params.get("prefix") or "")
     current = current_stamps(run.client, run.job.bucket, prefix, before or "", window[-1].key)
-    why = _("Newer versions of this key were deleted after the dry run, so this one may be "
-            "current now; kept.")  # fmt: skip
+    why = gettext_noop(
+        "Newer versions of this key were deleted after the dry run, so this one may be "
+        "current now; kept."
+    )
     skipped = ItemResult(ItemOutcome.SKIPPED, "BecameCurrent", why)
     results = {}
     for item in window:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from objects_app.history import COPY, MARKER, NOTHING, RewindPlanner, RewindStep
 from objects_app.jobs.engine import JobRun
@@ -23,11 +23,11 @@ from objects_app.jobs.kinds.history_walk import Planner, plan_walk
 from objects_app.models import Job, JobItem
 
 ACTIONS = (COPY, MARKER, NOTHING)
-# What the report says was done for each key.
+# What the report says is done for each key (fixed texts: shown in the reader's language).
 WHAT = {
-    COPY: gettext_lazy("Make this version current again (copied onto the key)."),
-    MARKER: gettext_lazy("Add a delete marker (the key did not exist then)."),
-    NOTHING: gettext_lazy("Nothing to do: it is as it was then."),
+    COPY: gettext_noop("Make this version current again (copied onto the key)."),
+    MARKER: gettext_noop("Add a delete marker (the key did not exist then)."),
+    NOTHING: gettext_noop("Nothing to do: it is as it was then."),
 }
 
 
@@ -52,7 +52,7 @@ def _items(steps: list[RewindStep]) -> list[JobItem]:
             size=s.size,
             group=s.action,
             reason_code=s.seen_id[:64],
-            reason=str(WHAT.get(s.action, "")),
+            reason=WHAT.get(s.action, ""),
         )
         for s in steps
     ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from objects_app.archive import ARCHIVE_CLASSES
 from objects_app.cos import CosServiceError
@@ -30,6 +30,12 @@ from objects_app.models import ItemOutcome, JobItem
 
 PER_THREAD = 32
 COPY_LIMIT = 5 * 1024**3  # larger versions go through the multipart copy
+# Report reasons: fixed texts (the report shows them in the reader's language; the version id
+# and class are in the report's version column).
+CHANGED = gettext_noop("Changed after the dry run (a newer version or delete marker is current "
+                       "now); left as it is.")  # fmt: skip
+GONE = gettext_noop("This version was deleted after the dry run; the key was left as it is.")
+ARCHIVED = gettext_noop("This version is archived: restore it, then rewind again.")
 
 
 def step_rewind(run: JobRun) -> StepResult:
@@ -75,9 +81,7 @@ def _apply(run: JobRun, item: JobItem) -> ItemResult | None:
     bucket = run.job.bucket
     latest = latest_of(run.client, bucket, item.key)
     if (latest[0] if latest else "") != item.reason_code:
-        return ItemResult(ItemOutcome.SKIPPED, "Changed", _(
-            "Changed after the dry run (its latest version is now %(id)s); left as it is."
-        ) % {"id": latest[0] if latest else "—"})  # fmt: skip
+        return ItemResult(ItemOutcome.SKIPPED, "Changed", CHANGED)
     try:
         if item.group == MARKER:
             run.client.delete_object(Bucket=bucket, Key=item.key)
@@ -104,9 +108,7 @@ def _copy_back(client: Any, bucket: str, item: JobItem) -> ItemResult | None:
     except CosServiceError as exc:
         if exc.get_status_code() != 404:
             raise
-        return ItemResult(ItemOutcome.FAILED, "NoSuchVersion", _(
-            "Version %(id)s was deleted after the dry run; the key was left as it is."
-        ) % {"id": version_id})  # fmt: skip
+        return ItemResult(ItemOutcome.FAILED, "NoSuchVersion", GONE)
     return None
 
 
@@ -122,9 +124,7 @@ def _archived(
         raise
     if 'ongoing-request="false"' in str(head.get("x-cos-restore") or ""):
         return None
-    return ItemResult(ItemOutcome.FAILED, "Archived", _(
-        "Version %(id)s is archived (%(class)s); restore it, then rewind again."
-    ) % {"id": version_id, "class": storage_class})  # fmt: skip
+    return ItemResult(ItemOutcome.FAILED, "Archived", ARCHIVED)
 
 
 def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
