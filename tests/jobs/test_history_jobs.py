@@ -322,3 +322,42 @@ def test_a_rewind_killed_mid_run_resumes_without_repeating_a_key(
     assert copies == {key: 3 for key in keys}  # one, two, and exactly one copy back
     for n, key in enumerate(keys):
         assert body(cos_client, b, key) == f"one-{n}".encode(), key
+
+
+def test_a_rewind_dry_run_killed_between_pages_resumes_each_key_planned_once(
+    alice, cos_client, coslocal, new_bucket, start_worker
+) -> None:
+    from objects_app.jobs.kinds.rewind.services import rewind_start
+    from tests.jobs.conftest import slowed, wait_for
+
+    b = new_bucket
+    cos_client.put_bucket_versioning(Bucket=b, Status="Enabled")
+    time.sleep(1.2)  # every version (and T) after the bucket's creation second
+    now = time.time()
+    # 1,500 keys of 3 versions: 5 listing pages of 1,000, the first ending inside a key's history.
+    history = {f"p/{k:05d}": [(f"{v}{k}", 0, False) for v in "abc"] for k in range(1500)}
+    seed_history(coslocal, b, history)
+    from coslocal.store import Store
+
+    with Store(Path(coslocal.data_dir)).db.write() as conn:  # a before T; b and c after it
+        for version, age in (("a", 0.6), ("b", 0.2), ("c", 0.1)):
+            conn.execute("UPDATE versions SET mtime = ? WHERE bucket = ? AND version_id LIKE ?",
+                         (now - age, b, f"{version}%"))  # fmt: skip
+    worker = start_worker()
+    at = datetime.fromtimestamp(now - 0.4, UTC)
+    with slowed(coslocal, method="GET", query_contains="versions", delay=1.5):
+        job = rewind_start(user=alice, bucket=b, prefix="p/", at=at)
+        wait_for(lambda: Job.objects.get(pk=job.pk).done >= 1, 60, "the first page")
+        worker.kill()
+        killed = Job.objects.get(pk=job.pk)
+        assert killed.state == JobState.RUNNING and 0 < killed.done < 1500
+        # The page ended inside a key, before its decision: the carry holds it.
+        assert killed.listing_version_marker and killed.plan["carry"]["decided"] is False
+    start_worker()
+    job = wait_for_job(job.pk, {JobState.AWAITING_CONFIRM, JobState.FAILED}, timeout=90)
+    assert job.state == JobState.AWAITING_CONFIRM, job.error_message
+    items = list(JobItem.objects.filter(job=job).values_list("key", "group", "ref", "reason_code"))
+    assert len(items) == 1500 and len({key for key, _g, _r, _c in items}) == 1500
+    # Each key: copy its version a back, over c (its latest, remembered across the kill).
+    assert all((g, r, c) == ("copy", f"a{int(k[2:])}", f"c{int(k[2:])}") for k, g, r, c in items)
+    assert job.plan["copy"]["objects"] == 1500
