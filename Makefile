@@ -43,7 +43,7 @@ gettext:
 axe: dev-venv
 	$(PY) tests/e2e/fetch_axe.py
 
-# The suite runs once per database backend: SQLite, then a throwaway PostgreSQL cluster that the
+# The suite runs once per database backend: SQLite, and a throwaway PostgreSQL cluster that the
 # test session starts itself (tests/pgcluster.py). `make test TEST_DBS=sqlite` for one run.
 TEST_DBS ?= sqlite postgres
 
@@ -53,11 +53,9 @@ postgresql:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "postgresql missing: run 'sudo apt-get install -y postgresql'"; fi; }
 
+# Both backends run side by side (tests/run_backends.py; TEST_SERIAL=1 for one after the other).
 test: dev-venv chromium gettext axe translations postgresql
-	@for db in $(TEST_DBS); do \
-	  echo "== the whole suite on $$db"; \
-	  CONSOLE_TEST_DB=$$db $(PY) -m pytest $(PYTEST_ARGS) || exit $$?; \
-	done
+	$(PY) tests/run_backends.py $(TEST_DBS) -- $(PYTEST_ARGS)
 
 # Re-extract every marked string into locale/zh_Hans (existing translations are kept).
 messages: dev-venv gettext

@@ -285,6 +285,9 @@ CONSOLE_UPLOAD_IDLE_SECONDS = env_int("CONSOLE_UPLOAD_IDLE_SECONDS", 15)
 CONSOLE_DELETE_PARALLEL = env_int("CONSOLE_DELETE_PARALLEL", 4)
 # Abort (and ListParts) calls in flight at once per abort-unfinished-uploads job.
 CONSOLE_ABORT_PARALLEL = env_int("CONSOLE_ABORT_PARALLEL", 8)
+# Keys a folder rewind works on at once (a check of the key's latest entry, then a copy or a
+# delete marker each).
+CONSOLE_REWIND_PARALLEL = env_int("CONSOLE_REWIND_PARALLEL", 8)
 
 # --- Archive restores (issue 14) ---
 # A storage-class-filtered listing page looks at most this many entries before it shows what it

@@ -25,8 +25,14 @@ class ObjectsError(Exception):
         self.fields = fields or {}
 
 
+# Validation codes for identifiers the console itself writes into links (a version id): when
+# only those are wrong, the address is malformed rather than a form filled in badly, so 400.
+BAD_ADDRESS_CODES = frozenset({"bad_version_id"})
+
+
 class InvalidInput(ObjectsError):
-    """Input that fails validation: 422 with the reasons, each next to its form field."""
+    """Input that fails validation: 422 with the reasons, each next to its form field (400 when
+    only a malformed identifier from a link is wrong)."""
 
     @classmethod
     def from_form(cls, form: Any) -> InvalidInput:
@@ -39,7 +45,9 @@ class InvalidInput(ObjectsError):
             else:
                 fields[name] = texts
         message = " ".join(general + [t for texts in fields.values() for t in texts])
-        return cls(message, fields=fields)
+        codes = {e.code for errors in form.errors.as_data().values() for e in errors}
+        status = 400 if codes and codes <= BAD_ADDRESS_CODES else 422
+        return cls(message, status=status, fields=fields)
 
 
 def require_valid(form: Any) -> Any:

@@ -47,6 +47,16 @@ def _new_key(value: str, what: str | None = None) -> str:
     return _rule(keys.check_new_key, value, what)
 
 
+def version_id_field(value: str) -> str:
+    """An optional version id ("" = none). Malformed ones are a bad address (400), not a 422."""
+    if not value:
+        return value
+    try:
+        return keys.check_version_id(value)
+    except keys.NameRuleError as exc:
+        raise forms.ValidationError(str(exc), code="bad_version_id") from None
+
+
 class ListingForm(forms.Form):
     """The object browser's query string: folder, filter, marker, jump target and page size.
 
@@ -72,6 +82,12 @@ class ListingForm(forms.Form):
     )
     scanned = forms.IntegerField(required=False, min_value=0, max_value=10**12)
 
+    # Listing options (issue 12): every version and delete marker, or deleted keys too.
+    versions = forms.BooleanField(required=False)
+    deleted = forms.BooleanField(required=False)
+    # With `versions`: the version-id marker that goes with `marker` (the key marker).
+    version_marker = forms.CharField(required=False, max_length=128)
+
     def clean_prefix(self) -> str:
         return _key_like(self.cleaned_data["prefix"], _("folder"))
 
@@ -80,6 +96,9 @@ class ListingForm(forms.Form):
 
     def clean_marker(self) -> str:
         return _key_like(self.cleaned_data["marker"], _("marker"))
+
+    def clean_version_marker(self) -> str:
+        return version_id_field(self.cleaned_data["version_marker"])
 
     def clean_jump(self) -> str:
         return _key_like(self.cleaned_data["jump"], _("jump target"))
@@ -115,12 +134,7 @@ class ObjectForm(forms.Form):
         return _object_key(self.cleaned_data["key"])
 
     def clean_version_id(self) -> str:
-        value = self.cleaned_data["version_id"]
-        # COS version ids are printable ASCII tokens ("null" included); anything else cannot
-        # name a version, so it is refused here rather than sent to COS.
-        if value and not re.fullmatch(r"[A-Za-z0-9._~=+/-]{1,128}", value):
-            raise forms.ValidationError(_("This is not a valid version id."))
-        return value
+        return version_id_field(self.cleaned_data["version_id"])
 
 
 class ShareForm(ObjectForm):

@@ -24,6 +24,9 @@ FORBIDDEN = re.compile(r"[\x00\x18-\x1b]")
 # Control characters (C0 and DEL) cannot be typed, shown or sent safely in a header: no new key
 # made through the console (upload, large upload, new folder, copy, move, rename) may hold one.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# COS version ids are printable ASCII tokens ("null" included): base64-like text. Anything else
+# cannot name a version, so it is refused before it reaches COS.
+VERSION_ID = re.compile(r"[A-Za-z0-9._~=+/-]{1,128}")
 
 
 class NameRuleError(ValueError):
@@ -92,4 +95,11 @@ def check_name_segment(value: str, what: str | None = None) -> str:
         raise NameRuleError(
             _("The %(what)s contains control characters (such as a line break).") % {"what": what}
         )
+    return value
+
+
+def check_version_id(value: str) -> str:
+    """A version id the console was given (query string, form): refused unless it could be one."""
+    if not VERSION_ID.fullmatch(value):
+        raise NameRuleError(_("This is not a valid version id."))
     return value

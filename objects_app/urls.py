@@ -5,12 +5,14 @@ from objects_app.views import (
     browse,
     deletes,
     exposure,
+    history_jobs,
     jobs,
     multipart,
     objects,
     permissions,
     restores,
     uploads,
+    versions,
 )
 
 app_name = "objects"
@@ -42,8 +44,32 @@ urlpatterns = [
     path("restores/<int:job_id>/objects.csv", restores.restore_campaign_csv, name="restore-csv"),
     path("notifications/", restores.notification_list, name="notification-list"),
     path("notifications/badge/", restores.notification_badge, name="notification-badge"),
+    # --- version history (issue 12) ---
+    path("b/<slug:bucket>/versions/", versions.object_versions, name="object-versions"),
+    path("b/<slug:bucket>/versions/preview/", versions.version_preview, name="version-preview"),
+    path("b/<slug:bucket>/versions/compare/", versions.version_compare, name="version-compare"),
+    path(
+        "b/<slug:bucket>/versions/make-current/",
+        versions.version_make_current,
+        name="version-make-current",
+    ),
+    path("b/<slug:bucket>/versions/delete/", versions.version_delete, name="version-delete"),
+    path("b/<slug:bucket>/undelete/", versions.objects_undelete, name="objects-undelete"),
+    path("b/<slug:bucket>/versioning/", versions.bucket_versioning, name="bucket-versioning"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
+    # --- version-history jobs (issue 12) ---
+    path("b/<slug:bucket>/rewind/", history_jobs.rewind_dialog, name="rewind-dialog"),
+    path("b/<slug:bucket>/rewind/plan/", history_jobs.rewind_plan, name="rewind-plan"),
+    path("jobs/<int:job_id>/confirm-rewind/", history_jobs.rewind_confirm, name="rewind-confirm"),
+    path("jobs/<int:job_id>/undo-rewind/", history_jobs.rewind_undo_plan, name="rewind-undo"),
+    path("b/<slug:bucket>/noncurrent/", history_jobs.noncurrent_dialog, name="noncurrent-dialog"),
+    path("b/<slug:bucket>/noncurrent/plan/", history_jobs.noncurrent_plan, name="noncurrent-plan"),
+    path(
+        "jobs/<int:job_id>/confirm-noncurrent/",
+        history_jobs.noncurrent_confirm,
+        name="noncurrent-confirm",
+    ),
     # --- jobs (issue 6) ---
     path("b/<slug:bucket>/summary/", jobs.prefix_summary, name="prefix-summary"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),

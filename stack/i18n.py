@@ -7,6 +7,7 @@ gettext, which `make messages` installs on Debian when missing).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,10 @@ def compile_catalogues(root: Path = ROOT) -> list[Path]:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
-        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        # Written aside, then renamed: a session running beside this one never reads half a file.
+        partial = mo_path.parent / f"{mo_path.name}.{os.getpid()}"
+        polib.pofile(str(po_path)).save_as_mofile(str(partial))
+        os.replace(partial, mo_path)
         compiled.append(mo_path)
     return compiled
 

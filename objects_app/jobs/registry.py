@@ -21,6 +21,8 @@ BUILT_IN = (
     "objects_app.jobs.kinds.abort_uploads",
     "objects_app.jobs.kinds.exposure_audit",
     "objects_app.jobs.kinds.make_private",
+    "objects_app.jobs.kinds.rewind",
+    "objects_app.jobs.kinds.noncurrent",
 )
 
 _kinds: dict[str, Kind] = {}

@@ -45,6 +45,9 @@ class ObjectRow:
     last_modified: datetime | None
     storage_class: str
     etag: str
+    # "Show deleted" (issue 12): the key's latest version is this delete marker.
+    deleted: bool = False
+    marker_version_id: str = ""
 
     @property
     def is_archived(self) -> bool:
@@ -108,6 +111,8 @@ class ObjectPage:
         return [rows[i : i + size] for i in range(0, len(rows), size)]
 
     public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
+    show_deleted: bool = False  # rows include keys whose latest version is a delete marker
+    show_versions = False  # the other page type, FolderVersionsPage, lists every version
 
     @property
     def is_truncated(self) -> bool:

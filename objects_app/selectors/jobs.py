@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy
 
 from objects_app.jobs import display, registry
 from objects_app.jobs.kind import Action, ProgressView
-from objects_app.models import ACTIVE_STATES, TERMINAL_STATES, ItemOutcome, Job, JobItem
+from objects_app.models import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    ItemOutcome,
+    Job,
+    JobItem,
+    JobState,
+)
 from objects_app.roles import has_role
 
 JOBS_PER_PAGE = 50
@@ -75,6 +82,9 @@ def job_panel(job: Job, user: Any) -> JobPanel:
         job.is_terminal
         and (job.failed or job.skipped or job.done)
         and (JobItem.objects.filter(job=job).exclude(outcome=ItemOutcome.PENDING).exists())
+    ) or (
+        # A dry run waiting for confirmation: its items are the plan, item by item.
+        job.state == JobState.AWAITING_CONFIRM and JobItem.objects.filter(job=job).exists()
     )
     return JobPanel(job, str(kind.label), kind.subject(job), view, actions, bool(has_report))
 
@@ -142,7 +152,9 @@ REPORT_FILTERS = [
 
 
 def job_items(job: Job, outcome: str = "") -> QuerySet[JobItem]:
-    items = JobItem.objects.filter(job=job).exclude(outcome=ItemOutcome.PENDING)
+    items = JobItem.objects.filter(job=job)
+    if job.state != JobState.AWAITING_CONFIRM:  # then pending items are the plan, shown
+        items = items.exclude(outcome=ItemOutcome.PENDING)
     if outcome:
         items = items.filter(outcome=outcome)
     return items.order_by("seq")

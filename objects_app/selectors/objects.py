@@ -173,11 +173,16 @@ def _version_kwargs(version_id: str) -> dict[str, str]:
 
 
 def object_detail(*, bucket: str, key: str, version_id: str = "") -> ObjectDetail:
-    """All HEAD metadata of one object (or one version of it)."""
+    """All HEAD metadata of one object (or one version of it: a missing version or a delete
+    marker is a 404 that says so, not "the object does not exist")."""
+    # Imported here: versions builds on browse, which builds on this module (via archived).
+    from objects_app.selectors.versions import head_version
+
     try:
-        headers = get_cos_client().head_object(
-            Bucket=bucket, Key=key, **_version_kwargs(version_id)
-        )
+        if version_id:
+            headers = head_version(bucket=bucket, key=key, version_id=version_id)
+        else:
+            headers = get_cos_client().head_object(Bucket=bucket, Key=key)
     except CosServiceError as exc:
         # COS answers a HEAD of an SSE-C object without its key with a bare 400 (a HEAD has no
         # body to say why); the console never holds customer keys, so it says so instead.

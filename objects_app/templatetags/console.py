@@ -28,6 +28,12 @@ def object_url(name: str, bucket: str, key: str = "", **params: Any) -> str:
 
 
 @register.filter
+def key_folder(key: str) -> str:
+    """The folder part of a key ("a/b/c.txt" -> "a/b/"; "" at the top)."""
+    return key[: key.rstrip("/").rfind("/") + 1]
+
+
+@register.filter
 def role_at_least(user: Any, role: str) -> bool:
     return has_role(user, role)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from functools import partial
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +18,7 @@ from objects_app.models import Job
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, has_role, role_required
 from objects_app.selectors import browse as selectors
+from objects_app.selectors import versions as version_selectors
 from objects_app.services import selection as services
 
 LIST = "objects_app/object_list.html"
@@ -39,13 +43,15 @@ def bucket_list(request: HttpRequest) -> HttpResponse:
 @role_required(VIEWER)
 def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
     form = require_valid(ListingForm(request.GET))
-    page = selectors.object_page(bucket=bucket, **form.cleaned_data)
+    page = version_selectors.folder_listing(bucket=bucket, **form.cleaned_data)
     return render_page_or_partial(
         request,
         LIST,
         {
             "page": page,
             "bucket": bucket,
+            # Called by the template only where the header shows it (not for "load more").
+            "bucket_versioning": functools.cache(partial(selectors.bucket_versioning, bucket)),
             "page_sizes": settings.CONSOLE_PAGE_SIZES,
             "can_write": has_role(request.user, OPERATOR),
             "max_upload_bytes": settings.CONSOLE_DIRECT_UPLOAD_MAX_BYTES,
@@ -55,6 +61,7 @@ def object_list(request: HttpRequest, bucket: str) -> HttpResponse:
             "object-table": "object-table",
             "object-listing": "object-listing",
             "load-more": "object-rows",
+            "versions-load-more": "folder-version-rows",
         },
         default_partial="object-table",
     )

@@ -45,6 +45,7 @@ from objects_app.forms import (
 from objects_app.rendering import render_page_or_partial
 from objects_app.roles import OPERATOR, VIEWER, role_required
 from objects_app.selectors import objects as selectors
+from objects_app.selectors import versions as version_selectors
 from objects_app.services import objects as services
 from objects_app.streaming import streaming_response
 
@@ -53,6 +54,7 @@ SINGLE_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
 # Object bytes are never allowed to act as a page of ours, whatever their Content-Type.
 DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 TEMPLATE = "objects_app/object_detail.html"
+DETAIL_PARTIALS = {"object-meta": "object-meta", "restore-state": "restore-state"}
 
 
 F = TypeVar("F", bound=forms.Form)
@@ -93,6 +95,7 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         "page": page,
         "obj": page.detail,
         "version_id": form.cleaned_data["version_id"],
+        "versions": _versions_panel(request, bucket, page.detail.key),
         "share_form": ShareForm(initial={"expires": 3600}),
         "storage_classes": StorageClassForm.base_fields["storage_class"].choices,  # type: ignore[attr-defined]
     }
@@ -100,7 +103,20 @@ def object_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         request,
         TEMPLATE,
         context,
-        partials={"object-meta": "object-meta", "restore-state": "restore-state"},
+        partials=DETAIL_PARTIALS,
+    )
+
+
+def _versions_panel(
+    request: HttpRequest, bucket: str, key: str
+) -> version_selectors.VersionsPage | None:
+    """The versions panel's first page; htmx refreshes of the page's parts (metadata, restore
+    state) do not show it, so they do not list it."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request and htmx.target in DETAIL_PARTIALS:
+        return None
+    return version_selectors.key_versions_page(
+        bucket=bucket, key=key, page_size=version_selectors.PANEL_PAGE_SIZE
     )
 
 
