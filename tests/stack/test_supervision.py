@@ -215,7 +215,7 @@ def test_batch_delete_survives_redis_and_coslocal_being_killed(stack, session, c
     assert plan.status_code == 200, plan.text[:500]
     job_id = int(re.search(r'id="job-(\d+)"', plan.text).group(1))  # type: ignore[union-attr]
     deadline = time.monotonic() + 60
-    while stack.job(job_id)["state"] != "pending":
+    while stack.job(job_id)["state"] != "awaiting_confirm":
         assert time.monotonic() < deadline, stack.job(job_id)
         time.sleep(0.2)
 
@@ -235,8 +235,9 @@ def test_batch_delete_survives_redis_and_coslocal_being_killed(stack, session, c
     ]
     with stack.db() as conn:
         jobs = conn.execute(
-            "SELECT COUNT(*) FROM objects_app_job WHERE bucket = ? AND prefix = ?",
-            (BUCKET, "kill-del/"),
+            "SELECT COUNT(*) FROM objects_app_job WHERE bucket = ? AND kind = 'delete' AND "
+            "params LIKE ?",
+            (BUCKET, '%"kill-del/"%'),
         ).fetchone()[0]
     assert jobs == 1
 
