@@ -396,7 +396,21 @@ def folder_page_with_deleted(
 def folder_listing(
     *, versions: bool = False, deleted: bool = False, version_marker: str = "", **listing: Any
 ) -> ObjectPage | FolderVersionsPage:
-    """The folder page the listing options ask for: plain, with deleted keys, or every version."""
+    """The folder page the listing options ask for: plain, with deleted keys, or every version.
+
+    The storage-class filter (issue 14) scans the plain listing only; with versions or deleted
+    keys shown it is refused, with a reason, rather than silently not applied.
+    """
+    if versions or deleted:
+        listing.pop("scanned", None)
+        if listing.pop("storage_classes", ()):
+            raise ObjectsError(
+                _(
+                    "The storage-class filter works on the plain listing only. Turn off "
+                    "“Show versions” and “Show deleted” to filter by storage class."
+                ),
+                status=422,
+            )
     if versions:
         return folder_versions_page(version_marker=version_marker, **listing)
     if deleted:

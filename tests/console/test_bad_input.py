@@ -169,3 +169,15 @@ def test_favicon_is_served(client, db) -> None:
 def test_htmx_request_with_an_expired_session_redirects_the_whole_page(client, db) -> None:
     response = client.get(url("object-list"), **HTMX)
     assert response.status_code == 200 and response["HX-Redirect"].startswith("/login/")
+
+
+@pytest.mark.parametrize("mode", ["versions", "deleted"])
+def test_class_filter_with_versions_or_deleted_shown_is_refused_with_a_reason(
+    client, bob, scratch, mode
+) -> None:
+    client.force_login(bob)
+    query = {"prefix": scratch, mode: "on", "storage_class": "ARCHIVE"}
+    response = client.get(url("object-list"), query)
+    assert response.status_code == 422
+    assert "The storage-class filter works on the plain listing only." in text(response)
+    assert client.get(url("object-list"), {"prefix": scratch, mode: "on"}).status_code == 200
