@@ -170,7 +170,7 @@ def test_dialogs_are_modal_focus_the_safe_choice_and_close_on_escape(
     assert page.evaluate("() => document.activeElement.classList.contains('dialog-close')")
     page.keyboard.press("Escape")
     expect(page.locator("#dialog")).not_to_have_attribute("open", "")
-    assert page.locator("#delete-confirm").count() == 0
+    expect(page.locator("#delete-confirm")).to_have_count(0)  # the body is emptied on close
     assert cos_client.object_exists(Bucket=BUCKET, Key=folder + "keep.txt")
     # Tab stays inside an open dialog (the page behind is inert).
     page.click("#delete-button")
