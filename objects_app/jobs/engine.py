@@ -320,18 +320,22 @@ def job_end(job: Job) -> None:
 
 
 def record_outcome(job_id: int) -> bool:
-    """Write the job's end to the audit log: succeeded / failed / cancelled at N; once."""
+    """Write the job's end to the audit log: succeeded / failed / cancelled at N; once.
+
+    The mark and the audit row commit together: whoever sees the end recorded sees its entry.
+    """
     now = timezone.now()
-    ended = Job.objects.filter(pk=job_id, state__in=TERMINAL_STATES, outcome_recorded_at=None)
-    if ended.update(outcome_recorded_at=now) != 1:
-        return False
-    job = Job.objects.get(pk=job_id)
-    kind = registry.get(job.kind)
-    ok = job.state == JobState.SUCCEEDED
-    audit_record(
-        user=job.user, action=f"job.{kind.name}.finish", bucket=job.bucket,
-        key=kind.subject(job), outcome="ok" if ok else "error", detail=outcome_text(job),
-    )  # fmt: skip
+    with transaction.atomic():
+        ended = Job.objects.filter(pk=job_id, state__in=TERMINAL_STATES, outcome_recorded_at=None)
+        if ended.update(outcome_recorded_at=now) != 1:
+            return False
+        job = Job.objects.get(pk=job_id)
+        kind = registry.get(job.kind)
+        ok = job.state == JobState.SUCCEEDED
+        audit_record(
+            user=job.user, action=f"job.{kind.name}.finish", bucket=job.bucket,
+            key=kind.subject(job), outcome="ok" if ok else "error", detail=outcome_text(job),
+        )  # fmt: skip
     return True
 
 
