@@ -178,7 +178,11 @@ def main() -> None:
     finally:
         for proc in reversed(procs):
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker mid-slice (slices are long here)
+                proc.kill()
+                proc.wait()
         cos.stop()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
