@@ -114,6 +114,15 @@ class ListingForm(forms.Form):
         # In the classes' canonical order, so equal filters make equal links.
         chosen = set(data.pop("storage_class", None) or ())
         data["storage_classes"] = tuple(c for c in STORAGE_CLASSES if c in chosen)
+        if chosen and (data.get("versions") or data.get("deleted")):
+            # The filter scans the plain listing only: refused rather than silently not applied.
+            self.add_error(
+                None,
+                _(
+                    "The storage-class filter works on the plain listing only. Turn off "
+                    "“Show versions” and “Show deleted” to filter by storage class."
+                ),
+            )
         return data
 
 

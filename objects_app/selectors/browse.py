@@ -65,8 +65,39 @@ class Crumb:
     prefix: str
 
 
+class FolderPaging:
+    """What every kind of folder page (plain, with deleted keys, every version) derives from
+    its fields in the same way: the pager, the count shown, the breadcrumbs."""
+
+    prefix: str
+    q: str
+    shown_before: int
+    next_marker: str
+
+    @property
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def is_truncated(self) -> bool:
+        return bool(self.next_marker)
+
+    @property
+    def shown_total(self) -> int:
+        return self.shown_before + self.row_count
+
+    @property
+    def list_prefix(self) -> str:
+        """What COS is asked for: the folder plus the filter."""
+        return self.prefix + self.q
+
+    @property
+    def crumbs(self) -> list[Crumb]:
+        return breadcrumbs(self.prefix)
+
+
 @dataclass
-class ObjectPage:
+class ObjectPage(FolderPaging):
     """One page of a folder. `prefix` is always the folder (empty or ending in "/"); `q` filters
     names inside it (they start with `q`); rows are named relative to the folder."""
 
@@ -86,6 +117,7 @@ class ObjectPage:
     scanned_before: int = 0  # entries scanned for the pages above this one
     scanned: int = 0  # entries this page's listing looked at
     scan_stopped: bool = False
+    public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
 
     @property
     def class_filtered(self) -> bool:
@@ -110,30 +142,12 @@ class ObjectPage:
         ]
         return [rows[i : i + size] for i in range(0, len(rows), size)]
 
-    public_keys: set[str] = field(default_factory=set)  # found public by the latest audit
     show_deleted: bool = False  # rows include keys whose latest version is a delete marker
     show_versions = False  # the other page type, FolderVersionsPage, lists every version
 
     @property
-    def is_truncated(self) -> bool:
-        return bool(self.next_marker)
-
-    @property
     def row_count(self) -> int:
         return len(self.folders) + len(self.objects)
-
-    @property
-    def shown_total(self) -> int:
-        return self.shown_before + self.row_count
-
-    @property
-    def list_prefix(self) -> str:
-        """What COS is asked for: the folder plus the filter."""
-        return self.prefix + self.q
-
-    @property
-    def crumbs(self) -> list[Crumb]:
-        return breadcrumbs(self.prefix)
 
 
 def parse_cos_time(value: str | None) -> datetime | None:

@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 from objects_app.cos import CosServiceError
 from objects_app.errors import ObjectsError
 from objects_app.selectors.browse import (
-    Crumb,
+    FolderPaging,
     FolderRow,
     ObjectPage,
     ObjectRow,
-    breadcrumbs,
     bucket_versioning,
     jump_marker,
     object_page,
@@ -232,7 +231,7 @@ class KeyGroup:
 
 
 @dataclass
-class FolderVersionsPage:
+class FolderVersionsPage(FolderPaging):
     """One page of a folder's history ("Show versions"): versions grouped under their key."""
 
     bucket: str
@@ -251,24 +250,8 @@ class FolderVersionsPage:
     show_deleted = True  # delete markers are versions here: deleted keys always show
 
     @property
-    def is_truncated(self) -> bool:
-        return bool(self.next_marker)
-
-    @property
     def row_count(self) -> int:
         return len(self.folders) + sum(len(g.rows) for g in self.groups)
-
-    @property
-    def shown_total(self) -> int:
-        return self.shown_before + self.row_count
-
-    @property
-    def list_prefix(self) -> str:
-        return self.prefix + self.q
-
-    @property
-    def crumbs(self) -> list[Crumb]:
-        return breadcrumbs(self.prefix)
 
 
 def _groups(rows: Iterable[VersionRow], prefix: str, continued_key: str) -> list[KeyGroup]:
@@ -398,19 +381,11 @@ def folder_listing(
 ) -> ObjectPage | FolderVersionsPage:
     """The folder page the listing options ask for: plain, with deleted keys, or every version.
 
-    The storage-class filter (issue 14) scans the plain listing only; with versions or deleted
-    keys shown it is refused, with a reason, rather than silently not applied.
+    (ListingForm refuses the storage-class filter with these; its scan count is plain only.)
     """
     if versions or deleted:
         listing.pop("scanned", None)
-        if listing.pop("storage_classes", ()):
-            raise ObjectsError(
-                _(
-                    "The storage-class filter works on the plain listing only. Turn off "
-                    "“Show versions” and “Show deleted” to filter by storage class."
-                ),
-                status=422,
-            )
+        listing.pop("storage_classes", None)
     if versions:
         return folder_versions_page(version_marker=version_marker, **listing)
     if deleted:
