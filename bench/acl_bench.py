@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/acl_bench.py [--objects 100000] [--big 1000000] [--threads 8]
 
-Everything is real and local (bench/_stack.py): coslocal, Redis, gunicorn and a Celery worker.
+Everything is real and local (bench/_stack.py): coslocal, Redis, the web server and a Celery worker.
 1. Throughput: GetObjectACL over `--objects` keys with our client and a thread pool of
    `--threads`, then an audit of the same bucket by the worker with CONSOLE_EXPOSURE_THREADS at
    the same number (the audit's rate limiter set out of the way: the comparison is per thread).
