@@ -132,10 +132,7 @@ def web_argv(port: int) -> list[str]:
     if os.environ.get("BENCH_SERVER", "granian") == "gunicorn":
         return [sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind",
                 f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--no-control-socket"]  # fmt: skip
-    argv = server_argv(port, access_log=False) + os.environ.get("BENCH_WEB_ARGS", "").split()
-    if os.environ.get("BENCH_SERVER") == "granian-wsgi":
-        argv = [a.replace("console.asgi:application", "console.wsgi:application").replace("asginl", "wsgi") for a in argv]
-    return argv
+    return server_argv(port, access_log=False)
 
 
 @contextlib.contextmanager

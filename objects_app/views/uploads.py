@@ -62,8 +62,10 @@ def upload_start(request: HttpRequest, bucket: str) -> JsonResponse:
 def upload_chunk(request: HttpRequest, job_id: int, index: int) -> JsonResponse:
     job = selectors.upload_get_for(request.user, job_id)
     length = request.headers.get("Content-Length", "")
+    # Served by console.asgi, the body is already in staging (StagedBody); otherwise it streams.
+    body = getattr(request, "staged_body", None) or request
     job = receive.upload_chunk(
-        job=job, index=index, length=int(length) if length.isdigit() else None, stream=request
+        job=job, index=index, length=int(length) if length.isdigit() else None, stream=body
     )
     return _state(job)
 

@@ -342,3 +342,113 @@ def test_two_tabs_starting_the_same_upload_at_once_get_one_job(uploads, alice, m
     assert len(found) == 2 and found[0] == found[1]
     assert Job.objects.filter(kind="upload").count() == 1
     assert UploadSession.objects.filter(job_id=found[0]).count() == 1
+
+
+# --- Served by console.asgi (what `make run` serves): the body is read straight into staging ---
+
+
+def asgi_put(client, job_id: int, index: int, body: bytes, length: int | None = None):  # type: ignore[no-untyped-def]
+    """PUT a chunk through console.asgi's application in-process, as granian would call it
+    (the body in several messages); returns (status, JSON). Signed in as `client` is."""
+    import asyncio
+    import json
+
+    from asgiref.sync import async_to_sync
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from django.middleware.csrf import get_token
+    from django.test import RequestFactory
+
+    from console.asgi import application
+
+    probe = RequestFactory().get("/")
+    masked = get_token(probe)
+    cookies = {k: v.value for k, v in client.cookies.items()} | {
+        "csrftoken": probe.META["CSRF_COOKIE"]
+    }
+    url = reverse("objects:upload-chunk", args=[job_id, index])
+    headers = {
+        "host": "testserver", "accept": "application/json", "x-csrftoken": masked,
+        "content-type": "application/octet-stream",
+        "content-length": str(len(body) if length is None else length),
+        "cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+    }  # fmt: skip
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "PUT",
+        "scheme": "http", "path": url, "raw_path": url.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 40000), "server": ("testserver", 80),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+    step = max(1, len(body) // 4)
+    pieces = [body[i : i + step] for i in range(0, len(body), step)] or [b""]
+    incoming = [
+        {"type": "http.request", "body": p, "more_body": n < len(pieces) - 1}
+        for n, p in enumerate(pieces)
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.sleep(3600)  # the client stays connected while the view runs
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    # As Django's own ASGI tests do: the request signals would close the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        async_to_sync(application)(scope, receive, send)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(payload) if payload.startswith(b"{") else {"body": payload}
+
+
+def staging_leftovers(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """Anything in staging outside the upload directories' chunk files."""
+    root = settings.CONSOLE_UPLOAD_STAGING_DIR
+    found = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    return [str(p) for p in found if not p.name.startswith("chunk-") or "." in p.name]
+
+
+def test_a_chunk_served_over_asgi_is_linked_into_staging_not_copied(uploads, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    adopted: list[int] = []
+    real_adopt = staging.StagedBody.adopt
+
+    def spy(self, path, expected):  # type: ignore[no-untyped-def]
+        adopted.append(expected)
+        return real_adopt(self, path, expected)
+
+    monkeypatch.setattr(staging.StagedBody, "adopt", spy)
+    monkeypatch.setattr(staging, "BLOCK", None)  # a copy through receive_chunk's loop would fail
+    job_id = start(uploads).json()["job_id"]
+    first, second = bytes(range(256)) * (CHUNK // 256), b"b" * CHUNK
+    for index, body in enumerate((first, second)):
+        status, state = asgi_put(uploads, job_id, index, body)
+        assert (status, state["received"]) == (200, index + 1)
+    assert adopted == [CHUNK, CHUNK]
+    assert staged(job_id, settings) == first + second
+    assert staging_leftovers(settings) == []  # the bodies had no other name
+
+
+def test_a_short_chunk_over_asgi_is_refused_and_leaves_nothing(uploads, settings) -> None:  # type: ignore[no-untyped-def]
+    job_id = start(uploads).json()["job_id"]
+    status, body = asgi_put(uploads, job_id, 0, b"a" * (CHUNK - 10), length=CHUNK)
+    assert status == 400
+    assert body["error"] == f"The chunk ended after {CHUNK - 10} of {CHUNK} bytes; send it again."
+    assert UploadSession.objects.get(job_id=job_id).received == 0
+    assert staged(job_id, settings) == b"" and staging_leftovers(settings) == []
+
+
+def test_a_refused_chunk_over_asgi_leaves_nothing_in_staging(uploads, settings, client) -> None:  # type: ignore[no-untyped-def]
+    job_id = start(uploads).json()["job_id"]
+    client.logout()
+    status, _body = asgi_put(client, job_id, 0, b"a" * CHUNK)
+    assert status == 302  # to the login page, before any view code ran
+    assert UploadSession.objects.get(job_id=job_id).received == 0
+    assert staging_leftovers(settings) == [] and staged(job_id, settings) == b""

@@ -101,7 +101,9 @@ def chunk_length(params: UploadParams, index: int) -> int:
     return min(params.chunk_size, params.size - index * params.chunk_size)
 
 
-def upload_chunk(*, job: Job, index: int, length: int | None, stream: staging.Readable) -> Job:
+def upload_chunk(
+    *, job: Job, index: int, length: int | None, stream: staging.Readable | staging.StagedBody
+) -> Job:
     """Store chunk `index` (the next one expected); resent earlier chunks are acknowledged."""
     params = UploadParams.from_json(job.params)
     chunks = int(job.total or 0)
@@ -143,7 +145,9 @@ def _out_of_order(index: int, expected: int) -> ObjectsError:
     )
 
 
-def _store(job: Job, index: int, expected: int, stream: staging.Readable) -> None:
+def _store(
+    job: Job, index: int, expected: int, stream: staging.Readable | staging.StagedBody
+) -> None:
     path = staging.chunk_path(job.pk, index)
     # Made here, not at start: the sweep removes staging no live job owns, and a job row is
     # only visible to it once committed.

@@ -4,10 +4,11 @@ one file per chunk, made visible by rename and removed once COS holds the part."
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -57,12 +58,83 @@ def drop_sent_chunks(job_id: int, sent: set[int]) -> None:
             chunk_path(job_id, int(index)).unlink(missing_ok=True)
 
 
-def receive_chunk(path: Path, expected: int, stream: Readable) -> Path:
+class StagedBody:
+    """A request body the ASGI handler (console.asgi) wrote straight into staging.
+
+    Django's ASGI handler spools every body to a temporary file before the view runs; for a
+    chunk, the view then copied that file into staging: each byte written twice and read once
+    more. This file is opened with O_TMPFILE in the staging directory itself, so it has no name
+    until a chunk adopts it (a hard link, no copy), and a refused request or a crash leaves
+    nothing behind.
+    """
+
+    def __init__(self, fp: BinaryIO) -> None:
+        self.fp = fp
+        self.size = 0
+
+    @classmethod
+    def open(cls) -> StagedBody | None:
+        """None where the platform or file system cannot make unnamed files (Django spools)."""
+        root = staging_root()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(root, os.O_TMPFILE | os.O_RDWR, 0o600)
+        except (AttributeError, OSError):
+            return None
+        return cls(os.fdopen(fd, "w+b"))
+
+    def write(self, data: bytes) -> None:
+        self.fp.write(data)
+        self.size += len(data)
+
+    # Django reads the body through these when a view asks for it (any view but a chunk's).
+    def read(self, n: int = -1, /) -> bytes:
+        return self.fp.read(n)
+
+    def readline(self, limit: int = -1, /) -> bytes:
+        return self.fp.readline(limit)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.fp.seek(offset, whence)
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.fp.close()
+
+    def adopt(self, path: Path, expected: int) -> Path:
+        """Give the body a name beside `path` (like receive_chunk's temporary file)."""
+        if self.size != expected:
+            raise _short_chunk(self.size, expected)
+        self.fp.flush()
+        name = f"{path.name}.{secrets.token_hex(8)}.incoming"
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # FileNotFoundError: gone
+        try:
+            # linkat(AT_SYMLINK_FOLLOW), the documented way to name an O_TMPFILE file; os.link
+            # only uses linkat, not link(), when it is given a directory descriptor.
+            os.link(f"/proc/self/fd/{self.fp.fileno()}", name, dst_dir_fd=folder)
+        finally:
+            os.close(folder)
+        return path.parent / name
+
+
+def _short_chunk(written: int, expected: int) -> ObjectsError:
+    return ObjectsError(
+        _("The chunk ended after %(written)s of %(expected)s bytes; send it again.")
+        % {"written": written, "expected": expected},
+        status=400,
+    )
+
+
+def receive_chunk(path: Path, expected: int, stream: Readable | StagedBody) -> Path:
     """Stream exactly `expected` bytes into a temporary file beside `path`; return its path.
 
     Reads go straight into the file in 1 MiB blocks: no whole-chunk buffer, and the copies the
-    web server makes of each block stay in the CPU cache.
+    web server makes of each block stay in the CPU cache. A body already in staging is linked.
     """
+    if isinstance(stream, StagedBody):
+        return stream.adopt(path, expected)
     # A name of its own: two requests for the same chunk (another tab) never share a file.
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".incoming")
     temp, written = Path(name), 0
@@ -75,11 +147,7 @@ def receive_chunk(path: Path, expected: int, stream: Readable) -> Path:
                 fp.write(block)
                 written += len(block)
         if written != expected:
-            raise ObjectsError(
-                _("The chunk ended after %(written)s of %(expected)s bytes; send it again.")
-                % {"written": written, "expected": expected},
-                status=400,
-            )
+            raise _short_chunk(written, expected)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
