@@ -131,7 +131,8 @@ def _login(base: str) -> requests.Session:
 def web_argv(port: int) -> list[str]:
     if os.environ.get("BENCH_SERVER", "granian") == "gunicorn":
         return [sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind",
-                f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--no-control-socket"]  # fmt: skip
+                f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                "--no-control-socket"]  # fmt: skip
     return server_argv(port, access_log=False)
 
 
