@@ -22,13 +22,22 @@ ROLE_NAMES = {
 
 
 def user_role(user: Any) -> str | None:
+    """The highest role `user` holds. Looked up once per user object: a page asks several
+    times (the view's check, the toolbars), and each request loads its own user, so a changed
+    role counts from the next request on (Django caches permissions on the user the same way).
+    """
     if not user.is_authenticated:
         return None
     if user.is_superuser:
         return ADMIN
+    try:
+        return user._console_role  # type: ignore[no-any-return]
+    except AttributeError:
+        pass
     names = set(user.groups.values_list("name", flat=True))
     held = [role for role in ORDER if role in names]
-    return held[-1] if held else None
+    user._console_role = held[-1] if held else None
+    return user._console_role  # type: ignore[no-any-return]
 
 
 def has_role(user: Any, role: str) -> bool:
