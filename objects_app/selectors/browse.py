@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from objects_app.archive import ARCHIVE_CLASSES
@@ -57,26 +59,34 @@ class ObjectRow:
     def is_archived(self) -> bool:
         return self.storage_class in ARCHIVE_CLASSES
 
-    # The folder table renders these for every row (up to 1,000 a page), each more than once:
-    # worked out once here, in Python, they cost a fraction of the template filters' price.
+    # The folder table renders these for every row (up to 1,000 a page), some twice: worked
+    # out once here, and escaped once (a SafeString is not escaped again by the template), they
+    # cost a fraction of the template filters and autoescaping that they replace.
     @cached_property
-    def modified_text(self) -> str:
+    def modified_text(self) -> SafeString:
         # strftime, not the |date filter.
-        return self.last_modified.strftime("%Y-%m-%d %H:%M:%S") if self.last_modified else ""
+        text = self.last_modified.strftime("%Y-%m-%d %H:%M:%S") if self.last_modified else ""
+        return _escaped(text)
 
     @cached_property
-    def quoted_key(self) -> str:
+    def quoted_key(self) -> SafeString:
         """The key as one query-string value (what `|urlencode:''` gives)."""
-        return quote(self.key, safe="")
+        return _escaped(quote(self.key, safe=""))
 
     @cached_property
-    def size_text(self) -> str:
+    def size_text(self) -> SafeString:
         """The size in words, in the active language (`|filesizeformat`)."""
-        return str(filesizeformat(self.size))
+        return _escaped(str(filesizeformat(self.size)))
 
     @cached_property
-    def size_title(self) -> str:
-        return _("%(size)s bytes") % {"size": self.size}
+    def size_title(self) -> SafeString:
+        return _escaped(_("%(size)s bytes") % {"size": self.size})
+
+
+def _escaped(text: str) -> SafeString:
+    """`text` HTML-escaped exactly as Django's autoescape does (django.utils.html.escape is
+    html.escape), without the lazy-string check autoescape pays on every value."""
+    return SafeString(html.escape(text))
 
 
 @dataclass(frozen=True)
