@@ -13,6 +13,7 @@ was acted on (reconcile), so no key is acted on twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,9 +26,9 @@ from objects_app.cos import CosServiceError
 from objects_app.cos.errors import is_retryable
 from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, walk
+from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult, Stopped
-from objects_app.jobs.kinds.history_walk import tidy_report
+from objects_app.jobs.kinds.history_walk import key_before, tidy_report
 from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
 from objects_app.selectors.versions import MAX_LISTING, merged_rows
@@ -46,13 +47,19 @@ def step_rewind(run: JobRun) -> StepResult:
     if "run_started" not in run.job.plan and not _record_start(run):
         return Stopped()
     parallel = max(1, settings.CONSOLE_REWIND_PARALLEL)
-    client = run.client
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
+    client, bucket = run.client, run.job.bucket
+    prefix = str(run.job.params.get("prefix") or "")
+    with ThreadPoolExecutor(max_workers=parallel) as pool, ThreadPoolExecutor(1) as lead:
 
-        def act(window: list[JobItem]) -> dict[int, ItemResult]:
-            latest = window_latest(run, client, window)
-            found = pool.map(lambda item: _apply(run, client, item, latest), window)
-            return {item.seq: r for item, r in zip(window, found, strict=True) if r is not None}
+        def act(window: list[JobItem]) -> Callable[[], Results]:
+            after = key_before(run.job.pk, window[0])
+
+            def check_then_act() -> Results:
+                latest = latest_entries(client, bucket, prefix, after, [i.key for i in window])
+                found = pool.map(lambda item: _apply(client, bucket, item, latest), window)
+                return {i.seq: r for i, r in zip(window, found, strict=True) if r is not None}
+
+            return lead.submit(check_then_act).result  # the walk reads the next window meanwhile
 
         result = walk(run, window=parallel * PER_THREAD, act=act)
     if isinstance(result, Finished):
@@ -98,20 +105,7 @@ def latest_entries(client: Any, bucket: str, prefix: str, after: str, keys: list
         marker = rows[-1].key  # the rest of this key's history is skipped
 
 
-def window_latest(run: JobRun, client: Any, window: list[JobItem]) -> Latest:
-    """latest_entries for a window of items (in key order, as the plan listed them)."""
-    before = (
-        JobItem.objects.filter(job_id=run.job.pk, seq__lt=window[0].seq, key__lt=window[0].key)
-        .order_by("-seq")
-        .values_list("key", flat=True)
-        .first()
-    )
-    prefix = str(run.job.params.get("prefix") or "")
-    return latest_entries(client, run.job.bucket, prefix, before or "", [i.key for i in window])
-
-
-def _apply(run: JobRun, client: Any, item: JobItem, latest: Latest) -> ItemResult | None:
-    bucket = run.job.bucket
+def _apply(client: Any, bucket: str, item: JobItem, latest: Latest) -> ItemResult | None:
     if latest.get(item.key, "") != item.reason_code:
         return ItemResult(ItemOutcome.SKIPPED, "Changed", CHANGED)
     try:
@@ -162,6 +156,8 @@ def _archived(
 def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
     """Items a dead run left "started": a key whose latest entry is no longer the one the plan
     saw was acted on by that run (acting again would stack a second copy or marker)."""
-    latest = window_latest(run, run.client, items)
+    prefix = str(run.job.params.get("prefix") or "")
+    after = key_before(run.job.pk, items[0])
+    latest = latest_entries(run.client, run.job.bucket, prefix, after, [i.key for i in items])
     done = ItemResult(ItemOutcome.DONE, "", "")
     return {item.seq: done for item in items if latest.get(item.key, "") != item.reason_code}
