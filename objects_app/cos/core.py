@@ -47,7 +47,7 @@ _SWITCHABLE_HOST = re.compile(
 Body = bytes | str | IO[bytes] | None
 
 
-class _Session(requests.Session):
+class Session(requests.Session):  # named as the SDK's (type(session).__name__ parity)
     """requests reads the proxy environment on every request (each variable, twice, plus a
     no_proxy match): a third of the client's CPU on a small request. The environment's
     proxies are read once per scheme and host here; the environment is the process's start-up
@@ -205,7 +205,7 @@ class RequestCore(CoreInterface):
 
         Retries are the client's (re-signed, with backoff), so the adapters never retry.
         """
-        session = _Session()
+        session = Session()
         adapter = HTTPAdapter(
             pool_connections=PoolConnections, pool_maxsize=PoolMaxSize, max_retries=0
         )

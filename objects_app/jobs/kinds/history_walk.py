@@ -123,6 +123,16 @@ def key_before(job_id: int, first: JobItem) -> str:
     return before or ""
 
 
+def listing_start(window: list[JobItem], start: int, before: str) -> str:
+    """Where a listing for the items from window[start] on starts (after this key): the last
+    key before window[start]'s among the window's items (in key order), else `before`."""
+    first = window[start].key
+    for item in reversed(window[:start]):
+        if item.key < first:
+            return item.key
+    return before
+
+
 def tidy_report(job_id: int) -> None:
     """The run is over: drop what done items carried for the run's own checks (the plan's
     latest-entry ids or times), so the report's reason column says only what matters."""

@@ -23,7 +23,13 @@ from django.utils.translation import gettext_noop
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult
-from objects_app.jobs.kinds.history_walk import PAGE, current_stamps, key_before, tidy_report
+from objects_app.jobs.kinds.history_walk import (
+    PAGE,
+    current_stamps,
+    key_before,
+    listing_start,
+    tidy_report,
+)
 from objects_app.models import ItemOutcome, JobItem
 
 BATCH = 1000  # COS's limit for one delete_objects call
@@ -42,7 +48,7 @@ def step_delete(run: JobRun) -> StepResult:
             before = key_before(run.job.pk, window[0])
             started = [
                 pool.submit(_check_and_delete, run, client, window[i : i + BATCH],
-                            _after(window, i, before))
+                            listing_start(window, i, before))
                 for i in range(0, len(window), BATCH)
             ]  # fmt: skip
             # The walk reads the next window while these run.
@@ -52,16 +58,6 @@ def step_delete(run: JobRun) -> StepResult:
     if isinstance(result, Finished):
         tidy_report(run.job.pk)
     return result
-
-
-def _after(window: list[JobItem], start: int, before: str) -> str:
-    """The key the listing for the batch starting at window[start] starts after: the last key
-    before the batch's first key among the window's items (versions of a key are adjacent)."""
-    first = window[start].key
-    for item in reversed(window[:start]):
-        if item.key < first:
-            return item.key
-    return before
 
 
 def _check_and_delete(

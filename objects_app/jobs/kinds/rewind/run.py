@@ -2,12 +2,13 @@
 run saw, then copy the version back onto the key or add a delete marker. It never deletes a
 version, so the rewind is undone by rewinding to the moment it started (recorded here).
 
-The check reads the latest entry of every key of a window from the version listing just before
-the window's copies (one request per ~1,000 versions, skipping the rest of a key's history once
-its latest entry is seen), instead of one listing request per key: the copies are then the only
-per-key requests. A write that raced the rewind (an upload after the dry run) is left current and
-reported as skipped. After a crash, a key whose latest entry is no longer the one the plan saw
-was acted on (reconcile), so no key is acted on twice.
+The check reads the latest entry of every key of a chunk of PER_THREAD keys from the version
+listing right before the chunk's copies, on the chunk's own thread (the chunks of a window check
+and copy side by side), skipping the rest of a key's history once its latest entry is seen:
+instead of one listing request per key, the copies are the only per-key requests. A write that
+raced the rewind (an upload after the dry run) is left current and reported as skipped. After a
+crash, a key whose latest entry is no longer the one the plan saw was acted on (reconcile), so
+no key is acted on twice.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult, Stopped
-from objects_app.jobs.kinds.history_walk import key_before, tidy_report
+from objects_app.jobs.kinds.history_walk import key_before, listing_start, tidy_report
 from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
 from objects_app.selectors.versions import MAX_LISTING, merged_rows
@@ -49,17 +50,22 @@ def step_rewind(run: JobRun) -> StepResult:
     parallel = max(1, settings.CONSOLE_REWIND_PARALLEL)
     client, bucket = run.client, run.job.bucket
     prefix = str(run.job.params.get("prefix") or "")
-    with ThreadPoolExecutor(max_workers=parallel) as pool, ThreadPoolExecutor(1) as lead:
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+
+        def check_then_act(chunk: list[JobItem], after: str) -> Results:
+            latest = latest_entries(client, bucket, prefix, after, [i.key for i in chunk])
+            found = ((i.seq, _apply(client, bucket, i, latest)) for i in chunk)
+            return {seq: r for seq, r in found if r is not None}
 
         def act(window: list[JobItem]) -> Callable[[], Results]:
-            after = key_before(run.job.pk, window[0])
-
-            def check_then_act() -> Results:
-                latest = latest_entries(client, bucket, prefix, after, [i.key for i in window])
-                found = pool.map(lambda item: _apply(client, bucket, item, latest), window)
-                return {i.seq: r for i, r in zip(window, found, strict=True) if r is not None}
-
-            return lead.submit(check_then_act).result  # the walk reads the next window meanwhile
+            before = key_before(run.job.pk, window[0])
+            started = [
+                pool.submit(check_then_act, window[i : i + PER_THREAD],
+                            listing_start(window, i, before))
+                for i in range(0, len(window), PER_THREAD)
+            ]  # fmt: skip
+            # The walk reads the next window while these run.
+            return lambda: {seq: r for f in started for seq, r in f.result().items()}
 
         result = walk(run, window=parallel * PER_THREAD, act=act)
     if isinstance(result, Finished):
@@ -81,6 +87,7 @@ def _record_start(run: JobRun) -> bool:
 
 
 Latest = dict[str, str]  # key -> id of its latest entry ("null" for a null version)
+ENTRIES_PER_KEY = 4  # a listing page asks for this many entries per key still to find
 
 
 def latest_entries(client: Any, bucket: str, prefix: str, after: str, keys: list[str]) -> Latest:
@@ -91,10 +98,11 @@ def latest_entries(client: Any, bucket: str, prefix: str, after: str, keys: list
     found: Latest = {}
     marker = after
     while True:
+        # Sized to the keys left (a page past the last key is wasted on both sides).
+        size = min(MAX_LISTING, (len(wanted) - len(found)) * ENTRIES_PER_KEY + 1)
         answer = client.list_objects_versions(
-            Bucket=bucket, Prefix=prefix, KeyMarker=marker, VersionIdMarker="",
-            MaxKeys=MAX_LISTING,
-        )  # fmt: skip
+            Bucket=bucket, Prefix=prefix, KeyMarker=marker, VersionIdMarker="", MaxKeys=size
+        )
         rows = merged_rows(answer)
         for row in rows:
             if row.is_latest and row.key in wanted:
