@@ -29,7 +29,7 @@ class _Forwarder(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        upstream = http.client.HTTPConnection(target.hostname or "", target.port, timeout=10)
         path = target.path + (f"?{target.query}" if target.query else "")
         headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
         upstream.request(self.command, path, body=body, headers=headers)
