@@ -1,5 +1,9 @@
-"""A real local stack for the console benchmarks: coslocal, Redis, gunicorn and a Celery worker
-(with beat), each a process, on loopback ports; torn down and deleted afterwards."""
+"""A real local stack for the console benchmarks: coslocal, Redis, the web server and a Celery
+worker (with beat), each a process, on loopback ports; torn down and deleted afterwards.
+
+The web server is the one `make run` serves (stack.web.server_argv: granian + Django ASGI), so
+the figures are those of the shipped set-up; BENCH_SERVER=gunicorn serves the old WSGI set-up
+(2 workers x 4 threads) for comparison."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from coslocal.testing import DEFAULT_SECRET_KEY as SECRET_KEY  # noqa: E402
 from coslocal.testing import CoslocalServer  # noqa: E402
 from stack.net import free_port, wait_for_port  # noqa: E402
 from stack.redis_server import redis_argv  # noqa: E402
+from stack.web import server_argv  # noqa: E402
 
 MB = 1024 * 1024
 PASSWORD = "bench-password-1"
@@ -123,9 +128,18 @@ def _login(base: str) -> requests.Session:
     return session
 
 
+def web_argv(port: int) -> list[str]:
+    if os.environ.get("BENCH_SERVER", "granian") == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind",
+                f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--no-control-socket"]  # fmt: skip
+    argv = server_argv(port, access_log=False) + os.environ.get("BENCH_WEB_ARGS", "").split()
+    if os.environ.get("BENCH_SERVER") == "granian-wsgi":
+        argv = [a.replace("console.asgi:application", "console.wsgi:application").replace("asginl", "wsgi") for a in argv]
+    return argv
+
+
 @contextlib.contextmanager
-def running_stack(*, worker: bool = True, web_args: tuple[str, ...] = (),
-                  **extra_env: str) -> Iterator[Stack]:  # fmt: skip
+def running_stack(*, worker: bool = True, **extra_env: str) -> Iterator[Stack]:
     tmp = Path(tempfile.mkdtemp(prefix="jobs-bench-"))
     cos = CoslocalServer(tmp / "coslocal", secret_id=SECRET_ID, secret_key=SECRET_KEY).start()
     redis_port, web_port = free_port(), free_port()
@@ -137,9 +151,7 @@ def running_stack(*, worker: bool = True, web_args: tuple[str, ...] = (),
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run([*manage, "ensure_admin"], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
-        web = _start([sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind",
-                      f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4",
-                      "--no-control-socket", *web_args], env, tmp / "web.log")  # fmt: skip
+        web = _start(web_argv(web_port), env, tmp / "web.log")
         procs.append(web)
         if worker:
             procs.append(_start([sys.executable, "-m", "celery", "-A", "console", "worker",

@@ -26,7 +26,7 @@ from objects_app.jobs.kinds.upload.params import UploadParams
 from objects_app.models import UploadPart, UploadSession
 
 HEARTBEAT_EVERY = 0.5  # seconds between progress writes
-POLL_SECONDS = 0.2  # how often the worker looks for newly staged chunks
+POLL_SECONDS = 0.05  # how often the worker looks for newly staged chunks (one indexed read)
 
 
 class PumpResult(enum.Enum):

@@ -34,6 +34,9 @@ from objects_app.storage import get_cos_client
 MB = 1024 * 1024
 ROOM_WAIT_SECONDS = 10.0  # the longest a chunk request waits for the worker to catch up
 ORDER_WAIT_SECONDS = 30.0  # the longest a chunk sent ahead waits for the chunks before it
+# A chunk sent ahead usually finishes arriving just after its predecessor: polls start short
+# (so that wait adds no visible pause to every other chunk) and back off to the longest.
+TURN_POLL_SECONDS = (0.002, 0.02)
 
 
 def validate_key(key: str) -> str:
@@ -176,10 +179,12 @@ def _await_turn(job: Job, index: int) -> bool:
     counting waits: chunks are counted in order, so "received" stays a simple count.
     """
     deadline = time.monotonic() + ORDER_WAIT_SECONDS
+    pause, longest = TURN_POLL_SECONDS
     while _received(job) < index:
         if time.monotonic() > deadline or job.state in TERMINAL_STATES:
             return False
-        time.sleep(0.02)
+        time.sleep(pause)
+        pause = min(pause * 2, longest)
         job.refresh_from_db(fields=["state"])
     return True
 
