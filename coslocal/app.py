@@ -36,7 +36,7 @@ ADMIN_PREFIX = "/_coslocal/"
 class CosApp:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = Store(config.data_dir)
+        self.store = Store(config.data_dir, config.sync)
         self.faults = Faults(config.faults)
 
     def __call__(

@@ -60,6 +60,7 @@ class Config:
     io_timeout: float = 60.0
     faults: tuple[dict, ...] = field(default_factory=tuple)
     log_level: str = "warning"
+    sync: str = "normal"  # --sync: SQLite's synchronous mode (store/db.py)
 
     def __post_init__(self) -> None:
         self.owner_uin = self.owner_uin or self.appid
@@ -67,6 +68,9 @@ class Config:
     @property
     def owner_id(self) -> str:
         return f"qcs::cam::uin/{self.owner_uin}:uin/{self.owner_uin}"
+
+
+SYNC_MODES = ("normal", "full")
 
 
 def _env(name: str, default: str = "") -> str:
@@ -165,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fault", action="append", default=[], help="fault spec as JSON (repeatable)")
     p.add_argument("--log-level", default=_env("log_level", "warning"))
+    p.add_argument(
+        "--sync",
+        choices=SYNC_MODES,
+        default=_env("sync", "normal"),
+        help="normal: a commit survives a crash of coslocal (kill -9), not of the machine; "
+        "full: also a power loss, at one fsync per write request (several times slower)",
+    )
     return p
 
 
@@ -211,4 +222,5 @@ def parse_config(argv: list[str] | None = None) -> Config:
         io_timeout=a.io_timeout,
         faults=tuple(json.loads(f) for f in a.fault),
         log_level=a.log_level,
+        sync=a.sync,
     )

@@ -276,22 +276,9 @@ def copy_object(ctx: Context) -> Response:
     meta = stored_headers(headers, ctx.key) if directive == "Replaced" else dict(src.headers)
     policy = acl.from_headers(headers, bucket=False, default="default") or src.acl
     encryption = sse.from_request(headers)  # never inherited from the source (protocol 3.7)
-    writer = copy_blob(ctx, src, 0, src.size)
-    blobs = [[writer.blob_id, writer.size]] if writer.size else []
-    if not writer.size:
-        ctx.store.blob_dir.unlink([writer.blob_id])
-    new = NewObject(
-        src.size,
-        src.etag,
-        writer.crc64,
-        blobs,
-        meta,
-        storage_class(headers),
-        policy,
-        time.time(),
-        encryption,
-    )
-    obj = _commit(ctx, new, writer.blob_id)
+    new = NewObject(src.size, src.etag, src.crc64, src.blobs, meta, storage_class(headers),
+                    policy, time.time(), encryption)  # fmt: skip
+    obj = _commit_copy(ctx, src, new)
     children: list[Node] = [
         ("ETag", obj.etag),
         ("CRC64", obj.crc64 or "0"),
@@ -309,6 +296,19 @@ def copy_object(ctx: Context) -> Response:
     return resp
 
 
+def _commit_copy(ctx: Context, src: ObjectVersion, new: NewObject) -> ObjectVersion:
+    """The copy shares the source's blob files (immutable, reference-counted): no bytes move,
+    whatever the size. A source without a stored CRC (rows of old data directories) is copied
+    byte by byte, which computes one."""
+    if src.crc64 is not None:
+        return ctx.store.copy_version(ctx.bucket, ctx.key, src, new)
+    writer = copy_blob(ctx, src, 0, src.size)
+    new.crc64, new.blobs = writer.crc64, [[writer.blob_id, writer.size]] if writer.size else []
+    if not writer.size:
+        ctx.store.blob_dir.unlink([writer.blob_id])
+    return _commit(ctx, new, writer.blob_id)
+
+
 def _copies_itself(ctx: Context, src: ObjectVersion) -> bool:
     """A copy onto its own key without new metadata is refused, unless the source names a
     version: copying `key?versionId=V` onto `key` is how S3 and COS make an old version current."""
@@ -319,7 +319,7 @@ def _copies_itself(ctx: Context, src: ObjectVersion) -> bool:
 
 
 def copy_blob(ctx: Context, src: ObjectVersion, start: int, length: int) -> BlobWriter:
-    """Copy bytes into a fresh blob (blobs have exactly one owner, so deletes stay simple)."""
+    """Copy bytes into a fresh blob (a part copy: a range of the source, owned by the part)."""
     writer = ctx.store.blob_dir.writer()
     try:
         for chunk in iter_range(ctx.store.blob_dir, src, start, length):

@@ -17,11 +17,11 @@ __all__ = ["Bucket", "NewObject", "ObjectVersion", "Part", "Store", "Upload"]
 
 
 class Store(BucketOps, ObjectOps, MultipartOps):
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, sync: str = "normal") -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.blob_dir = BlobDir(data_dir)
-        self.db = Database(data_dir / "meta.sqlite3")
+        self.db = Database(data_dir / "meta.sqlite3", sync)
 
     def conn(self) -> sqlite3.Connection:
         return self.db.connection()

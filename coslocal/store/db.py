@@ -41,6 +41,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS versions_by_version ON versions (bucket, key, 
 -- The listing index: only live current objects, so GET Bucket is a pure range scan.
 CREATE UNIQUE INDEX IF NOT EXISTS versions_current ON versions (bucket, key)
     WHERE is_latest = 1 AND is_dm = 0;
+-- Blob files used by more than one version (a copy shares its source's files): the number of
+-- references beyond the first. No row: one owner. See store/refs.py.
+CREATE TABLE IF NOT EXISTS blob_refs (
+    blob TEXT PRIMARY KEY,
+    extra INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
     bucket TEXT NOT NULL,
@@ -81,9 +87,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sync: str = "normal") -> None:
+        if sync not in ("normal", "full"):
+            raise ValueError(f"unknown sync mode {sync!r}")
         self.path = path
+        self.sync = sync.upper()
         self._local = threading.local()
+        # Writers of this process queue here: SQLite's own busy handler would make them poll
+        # with sleeps of up to 25 ms while another holds the write lock (busy_timeout still
+        # covers other processes).
+        self._write_lock = threading.Lock()
         conn = self.connection()
         conn.executescript(SCHEMA)
         _migrate(conn)
@@ -94,8 +107,11 @@ class Database:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before the client hears 200 (blob files are fsynced too).
-            conn.execute("PRAGMA synchronous=FULL")
+            # NORMAL (WAL): a commit survives a crash of the process, kill -9 included, but
+            # not of the machine; FULL also fsyncs the WAL at every commit (blob files are
+            # fsynced before their row commits either way, so a lost commit leaves an orphan
+            # file for the start-up collection, never a row without its bytes).
+            conn.execute(f"PRAGMA synchronous={self.sync}")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
         return conn
@@ -104,13 +120,14 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlocks."""
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

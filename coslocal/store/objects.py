@@ -17,6 +17,7 @@ from coslocal.errors import CosError, no_such_key, no_such_version
 from coslocal.store.blobs import BlobDir
 from coslocal.store.db import Database
 from coslocal.store.records import NewObject, ObjectVersion
+from coslocal.store.refs import release, share
 
 _counter = itertools.count()
 _counter_lock = threading.Lock()
@@ -50,6 +51,11 @@ def _blob_ids(rows: list[sqlite3.Row]) -> list[str]:
     return [seg[0] for r in rows for seg in json.loads(r["blobs"])]
 
 
+def _freed(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[str]:
+    """The blob files of rows being deleted that no other version still uses."""
+    return release(conn, _blob_ids(rows))
+
+
 class ObjectOps:
     db: Database
     blob_dir: BlobDir
@@ -62,6 +68,28 @@ class ObjectOps:
         """Commit a new current version in one transaction; replaced blobs are unlinked after."""
         with self.db.write() as conn:
             versioning = self.get_bucket(bucket, conn).versioning
+            doomed = self._retire_current(conn, bucket, key, versioning)
+            row_id = self._insert(conn, bucket, key, versioning, new, is_dm=False)
+            row = conn.execute("SELECT * FROM versions WHERE id=?", (row_id,)).fetchone()
+        self.blob_dir.unlink(doomed)
+        return ObjectVersion.from_row(row)
+
+    def copy_version(
+        self, bucket: str, key: str, src: ObjectVersion, new: NewObject
+    ) -> ObjectVersion:
+        """Commit a copy of `src` that uses the same blob files (new.blobs == src.blobs).
+
+        The source row is checked inside the transaction: a source deleted since it was read
+        may have had its files unlinked. The new references are counted before the target's
+        old version is retired, so a copy onto itself never frees the files it keeps using.
+        """
+        with self.db.write() as conn:
+            versioning = self.get_bucket(bucket, conn).versioning
+            found = conn.execute("SELECT blobs FROM versions WHERE id=?", (src.row_id,))
+            row = found.fetchone()
+            if row is None or json.loads(row["blobs"]) != src.blobs:
+                raise no_such_version() if src.version_id != "null" else no_such_key()
+            share(conn, [seg[0] for seg in src.blobs])
             doomed = self._retire_current(conn, bucket, key, versioning)
             row_id = self._insert(conn, bucket, key, versioning, new, is_dm=False)
             row = conn.execute("SELECT * FROM versions WHERE id=?", (row_id,)).fetchone()
@@ -95,12 +123,9 @@ class ObjectOps:
                 raise ValueError("put_objects_bulk needs a bucket without versioning")
             # Only keys that already exist need the replace dance; fresh prefixes skip it.
             pairs = [(bucket, k) for k in keys if _exists(conn, bucket, k)]
-            rows = [
-                r
-                for p in pairs
-                for r in conn.execute("SELECT blobs FROM versions WHERE bucket=? AND key=?", p)
-            ]
-            doomed = _blob_ids(rows)
+            sql = "SELECT blobs FROM versions WHERE bucket=? AND key=? AND version_id='null'"
+            rows = [r for p in pairs for r in conn.execute(sql, p)]
+            doomed = _freed(conn, rows)
             conn.executemany(
                 "DELETE FROM versions WHERE bucket=? AND key=? AND version_id='null'", pairs
             )
@@ -125,7 +150,7 @@ class ObjectOps:
                 "SELECT blobs FROM versions WHERE bucket=? AND key=? AND version_id='null'",
                 (bucket, key),
             ).fetchall()
-            doomed = _blob_ids(rows)
+            doomed = _freed(conn, rows)
             conn.execute(
                 "DELETE FROM versions WHERE bucket=? AND key=? AND version_id='null'", (bucket, key)
             )
@@ -228,7 +253,7 @@ class ObjectOps:
                 "SELECT blobs FROM versions WHERE bucket=? AND key=?", (bucket, key)
             ).fetchall()
             conn.execute("DELETE FROM versions WHERE bucket=? AND key=?", (bucket, key))
-            return DeleteResult(), _blob_ids(rows)
+            return DeleteResult(), _freed(conn, rows)
         doomed = self._retire_current(conn, bucket, key, versioning)
         marker = NewObject(0, "", None, [], {}, "STANDARD", {}, time.time())
         row_id = self._insert(conn, bucket, key, versioning, marker, is_dm=True)
@@ -252,7 +277,7 @@ class ObjectOps:
                 " WHERE bucket=? AND key=?)",
                 (bucket, key),
             )
-        return DeleteResult(version_id, bool(row["is_dm"])), _blob_ids([row])
+        return DeleteResult(version_id, bool(row["is_dm"])), _freed(conn, [row])
 
     def set_object_acl(self, obj: ObjectVersion, acl: dict[str, Any]) -> None:
         with self.db.write() as conn:

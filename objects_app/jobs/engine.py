@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -134,8 +135,10 @@ class JobRun:
     token: str
     deadline: float  # time.monotonic() after which the slice should end
 
-    @property
+    @cached_property
     def client(self) -> Any:
+        """One client for the run: its connection pool is reused by every request (and thread)
+        of the run, where a client per request opened a connection per request."""
         return get_cos_client()
 
     def sliced(self) -> bool:

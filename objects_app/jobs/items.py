@@ -35,7 +35,10 @@ class ItemResult:
     reason: str
 
 
-Act = Callable[[list[JobItem]], dict[int, ItemResult]]
+Results = dict[int, ItemResult]
+# An act returns the window's results, or (having started the work elsewhere) a callable that
+# waits for them: the walk reads the next window from the database meanwhile.
+Act = Callable[[list[JobItem]], Results | Callable[[], Results]]
 
 
 def items_add(job: Job, items: Iterable[JobItem], *, first_seq: int = 0) -> int:
@@ -64,25 +67,32 @@ def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResu
     With `intent` (a step that must not be done twice), each window is marked "started" before
     it is acted on, for Kind.reconcile after a crash; a kind whose steps are safe to repeat
     saves that write.
+
+    An act may start its work on other threads and return a callable that waits for it; all
+    database work stays on this thread (act's own queries run before it returns).
     """
     if not _settle_started(run):
         return Stopped()
-    while True:
-        # From the checkpoint on: everything before it is settled (the (job, seq) index).
-        pending = JobItem.objects.filter(
-            job_id=run.job.pk, seq__gt=run.job.checkpoint, outcome=ItemOutcome.PENDING
-        )
-        batch = list(pending.order_by("seq")[:window])
-        if not batch:
-            return Finished()
+    # From the checkpoint on: everything before it is settled (the (job, seq) index).
+    batch = _pending(run, run.job.checkpoint, window)
+    while batch:
         if not (_begin(run, batch) if intent else run.beat()):
             return Stopped()
-        if not _commit(run, batch, act(batch)):
+        acted = act(batch)
+        ahead = _pending(run, batch[-1].seq, window) if callable(acted) else None
+        if not _commit(run, batch, acted() if callable(acted) else acted):
             return Stopped()
         if not run.alive():
             return Stopped()  # cancelled: the window in flight is committed, nothing more
         if run.sliced():
             return Continue()
+        batch = ahead if ahead is not None else _pending(run, run.job.checkpoint, window)
+    return Finished()
+
+
+def _pending(run: JobRun, after: int, window: int) -> list[JobItem]:
+    pending = JobItem.objects.filter(job_id=run.job.pk, seq__gt=after, outcome=ItemOutcome.PENDING)
+    return list(pending.order_by("seq")[:window])
 
 
 def _begin(run: JobRun, batch: list[JobItem]) -> bool:

@@ -144,3 +144,50 @@ def test_put_objects_bulk(store: Store) -> None:
     store.set_versioning(BUCKET, "Enabled")
     with pytest.raises(ValueError):
         store.put_objects_bulk(BUCKET, ["x"])
+
+
+def _listing_steps(store: Store, key_marker: str, version_marker: str) -> tuple[list, int]:
+    """A version listing resumed inside a key (3 entries), and how many SQLite VM steps (in
+    hundreds) it took: a measure of the rows read, independent of the machine's speed."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    with store.db.read() as conn:
+        conn.set_progress_handler(count, 100)
+        page = listing.list_versions(conn, BUCKET, "k", "", key_marker, version_marker, 3)
+        conn.set_progress_handler(None, 0)
+    return [(r["key"], r["version_id"]) for r in page.items], steps[0]
+
+
+def test_a_version_listing_resumed_inside_a_key_seeks_to_that_key(store: Store) -> None:
+    """Resuming after a version-id marker must seek to the marker's key: SQLite read the index
+    from the bucket's first key before, so a page deep in a big bucket cost time in proportion
+    to its position (as one listing per key in a folder rewind's checks did)."""
+    store.set_versioning(BUCKET, "Enabled")
+    with store.db.write() as conn:
+        conn.executemany(
+            "INSERT INTO versions (bucket, key, version_id, is_latest, is_dm, mtime)"
+            " VALUES (?, ?, ?, ?, 0, 0)",
+            [(BUCKET, f"k{i:05d}", f"v{v}", int(v == 1)) for i in range(3000) for v in (0, 1)],
+        )
+    shallow, near = _listing_steps(store, "k00010", "v1")
+    deep, far = _listing_steps(store, "k02990", "v1")
+    assert shallow == [("k00010", "v0"), ("k00011", "v1"), ("k00011", "v0")]
+    assert deep == [("k02990", "v0"), ("k02991", "v1"), ("k02991", "v0")]
+    assert far <= 2 * near + 5, (near, far)
+
+
+def test_sync_mode_is_chosen_by_the_server_option(tmp_path: Path) -> None:
+    from coslocal.config import parse_config
+
+    base = ["--data", str(tmp_path / "d"), "--secret-id", "i", "--secret-key", "k"]
+    assert parse_config(base).sync == "normal"
+    config = parse_config([*base, "--sync", "full"])
+    mode = Store(config.data_dir, config.sync).conn().execute("PRAGMA synchronous").fetchone()[0]
+    assert mode == 2  # FULL
+    assert Store(tmp_path / "n").conn().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with pytest.raises(SystemExit):
+        parse_config([*base, "--sync", "off"])

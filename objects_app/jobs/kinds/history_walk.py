@@ -89,15 +89,15 @@ def _commit_page(
 
 
 def current_stamps(
-    client: Any, bucket: str, prefix: str, after_key: str, last_key: str
+    client: Any, bucket: str, prefix: str, after_key: str, last_key: str, max_keys: int = PAGE
 ) -> dict[str, datetime]:
     """key -> LastModified of its current version, for the keys after `after_key` up to
     `last_key` that have one (a key whose latest entry is a delete marker is not listed); read
-    from the object listing, one request per 1,000 keys."""
+    from the object listing, one request per `max_keys` keys."""
     stamps: dict[str, datetime] = {}
     marker = after_key
     while True:
-        page = client.list_objects(Bucket=bucket, Prefix=prefix, Marker=marker, MaxKeys=PAGE)
+        page = client.list_objects(Bucket=bucket, Prefix=prefix, Marker=marker, MaxKeys=max_keys)
         contents = page.get("Contents") or []
         for entry in contents:
             key = str(entry.get("Key") or "")
@@ -109,6 +109,28 @@ def current_stamps(
         if str(page.get("IsTruncated", "false")).lower() != "true" or not contents:
             return stamps
         marker = str(page.get("NextMarker") or contents[-1]["Key"])
+
+
+def key_before(job_id: int, first: JobItem) -> str:
+    """The last planned key before `first`'s key ("" if none): a listing that must include
+    `first`'s key starts after it."""
+    before = (
+        JobItem.objects.filter(job_id=job_id, seq__lt=first.seq, key__lt=first.key)
+        .order_by("-seq")
+        .values_list("key", flat=True)
+        .first()
+    )
+    return before or ""
+
+
+def listing_start(window: list[JobItem], start: int, before: str) -> str:
+    """Where a listing for the items from window[start] on starts (after this key): the last
+    key before window[start]'s among the window's items (in key order), else `before`."""
+    first = window[start].key
+    for item in reversed(window[:start]):
+        if item.key < first:
+            return item.key
+    return before
 
 
 def tidy_report(job_id: int) -> None:

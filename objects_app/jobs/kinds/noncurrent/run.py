@@ -1,41 +1,58 @@
 """Deleting the confirmed noncurrent versions, CONSOLE_DELETE_PARALLEL delete_objects calls of
 1,000 versions at a time (items.walk).
 
-Before each window, the current version of every key in it is read from the object listing
-(one request per 1,000 keys): a key whose current version is older than its latest entry was
-at the dry run lost newer versions (or its delete marker, to an undelete) meanwhile, so one of
-its planned versions may be current now; that key's versions are kept. A current version is
-never deleted. Deleting a version twice changes nothing, so a window a dead run left is done again.
+Right before each call, the current version of every key in its batch is read from the object
+listing (one request per batch): a key whose current version is older than its latest entry
+was at the dry run lost newer versions (or its delete marker, to an undelete) meanwhile, so one
+of its planned versions may be current now; that key's versions are kept. A current version is
+never deleted. Each batch checks and deletes on its own thread, so one batch's check runs while
+the others delete, and the check is as close as it can be to its delete. Deleting a version
+twice changes nothing, so a window a dead run left is done again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_noop
 
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, walk
+from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult
-from objects_app.jobs.kinds.history_walk import current_stamps, tidy_report
+from objects_app.jobs.kinds.history_walk import (
+    PAGE,
+    current_stamps,
+    key_before,
+    listing_start,
+    tidy_report,
+)
 from objects_app.models import ItemOutcome, JobItem
 
 BATCH = 1000  # COS's limit for one delete_objects call
+BECAME_CURRENT = gettext_noop(
+    "Newer versions of this key were deleted after the dry run, so this one may be current now; "
+    "kept."
+)
 
 
 def step_delete(run: JobRun) -> StepResult:
     parallel = max(1, settings.CONSOLE_DELETE_PARALLEL)
+    client = run.client
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
-        def act(window: list[JobItem]) -> dict[int, ItemResult]:
-            results = _became_current(run, window)
-            rest = [item for item in window if item.seq not in results]
-            batches = [rest[i : i + BATCH] for i in range(0, len(rest), BATCH)]
-            for found in pool.map(lambda b: _delete_batch(run, b), batches):
-                results.update(found)
-            return results
+        def act(window: list[JobItem]) -> Callable[[], Results]:
+            before = key_before(run.job.pk, window[0])
+            started = [
+                pool.submit(_check_and_delete, run, client, window[i : i + BATCH],
+                            listing_start(window, i, before))
+                for i in range(0, len(window), BATCH)
+            ]  # fmt: skip
+            # The walk reads the next window while these run.
+            return lambda: {seq: r for f in started for seq, r in f.result().items()}
 
         result = walk(run, window=parallel * BATCH, act=act, intent=False)
     if isinstance(result, Finished):
@@ -43,34 +60,38 @@ def step_delete(run: JobRun) -> StepResult:
     return result
 
 
-def _became_current(run: JobRun, window: list[JobItem]) -> dict[int, ItemResult]:
+def _check_and_delete(
+    run: JobRun, client: Any, batch: list[JobItem], after: str
+) -> dict[int, ItemResult]:
+    results = _became_current(run, client, batch, after)
+    rest = [item for item in batch if item.seq not in results]
+    if rest:
+        results.update(_delete_batch(run, client, rest))
+    return results
+
+
+def _became_current(
+    run: JobRun, client: Any, batch: list[JobItem], after: str
+) -> dict[int, ItemResult]:
     """The items of keys whose current version is now older than the key's latest entry was
     when planned: newer versions (or the delete marker) went meanwhile, so one of the planned
     versions may be current now. All of that key's planned versions are kept."""
-    before = (
-        JobItem.objects.filter(job_id=run.job.pk, seq__lt=window[0].seq, key__lt=window[0].key)
-        .order_by("-seq")
-        .values_list("key", flat=True)
-        .first()
-    )
     prefix = str(run.job.params.get("prefix") or "")
-    current = current_stamps(run.client, run.job.bucket, prefix, before or "", window[-1].key)
-    why = gettext_noop(
-        "Newer versions of this key were deleted after the dry run, so this one may be "
-        "current now; kept."
-    )
-    skipped = ItemResult(ItemOutcome.SKIPPED, "BecameCurrent", why)
+    keys = len({item.key for item in batch})
+    current = current_stamps(client, run.job.bucket, prefix, after, batch[-1].key,
+                             max_keys=min(PAGE, keys + 1))  # fmt: skip
+    skipped = ItemResult(ItemOutcome.SKIPPED, "BecameCurrent", BECAME_CURRENT)
     results = {}
-    for item in window:
+    for item in batch:
         now, head = current.get(item.key), parse_datetime(item.reason_code)
         if now is not None and head is not None and now < head:
             results[item.seq] = skipped
     return results
 
 
-def _delete_batch(run: JobRun, batch: list[JobItem]) -> dict[int, ItemResult]:
+def _delete_batch(run: JobRun, client: Any, batch: list[JobItem]) -> dict[int, ItemResult]:
     objects = [{"Key": item.key, "VersionId": item.ref} for item in batch]
-    answer = run.client.delete_objects(
+    answer = client.delete_objects(
         Bucket=run.job.bucket, Delete={"Quiet": "true", "Object": objects}
     )
     by_target = {(item.key, item.ref): item.seq for item in batch}

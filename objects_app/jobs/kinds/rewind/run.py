@@ -2,14 +2,19 @@
 run saw, then copy the version back onto the key or add a delete marker. It never deletes a
 version, so the rewind is undone by rewinding to the moment it started (recorded here).
 
-A write that raced the rewind (an upload after the dry run) is left current and reported as
-skipped. After a crash, a key whose latest entry is no longer the one the plan saw was acted on
-(reconcile), so no key is acted on twice.
+The check reads the latest entry of every key of a chunk of PER_THREAD keys from the version
+listing right before the chunk's copies, on the chunk's own thread (the chunks of a window check
+and copy side by side), skipping the rest of a key's history once its latest entry is seen:
+instead of one listing request per key, the copies are the only per-key requests. A write that
+raced the rewind (an upload after the dry run) is left current and reported as skipped. After a
+crash, a key whose latest entry is no longer the one the plan saw was acted on (reconcile), so
+no key is acted on twice.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,11 +27,12 @@ from objects_app.cos import CosServiceError
 from objects_app.cos.errors import is_retryable
 from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, walk
+from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult, Stopped
-from objects_app.jobs.kinds.history_walk import tidy_report
+from objects_app.jobs.kinds.history_walk import key_before, listing_start, tidy_report
 from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
+from objects_app.selectors.versions import MAX_LISTING, merged_rows
 
 PER_THREAD = 32
 COPY_LIMIT = 5 * 1024**3  # larger versions go through the multipart copy
@@ -42,11 +48,24 @@ def step_rewind(run: JobRun) -> StepResult:
     if "run_started" not in run.job.plan and not _record_start(run):
         return Stopped()
     parallel = max(1, settings.CONSOLE_REWIND_PARALLEL)
+    client, bucket = run.client, run.job.bucket
+    prefix = str(run.job.params.get("prefix") or "")
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
-        def act(window: list[JobItem]) -> dict[int, ItemResult]:
-            found = pool.map(lambda item: _apply(run, item), window)
-            return {item.seq: r for item, r in zip(window, found, strict=True) if r is not None}
+        def check_then_act(chunk: list[JobItem], after: str) -> Results:
+            latest = latest_entries(client, bucket, prefix, after, [i.key for i in chunk])
+            found = ((i.seq, _apply(client, bucket, i, latest)) for i in chunk)
+            return {seq: r for seq, r in found if r is not None}
+
+        def act(window: list[JobItem]) -> Callable[[], Results]:
+            before = key_before(run.job.pk, window[0])
+            started = [
+                pool.submit(check_then_act, window[i : i + PER_THREAD],
+                            listing_start(window, i, before))
+                for i in range(0, len(window), PER_THREAD)
+            ]  # fmt: skip
+            # The walk reads the next window while these run.
+            return lambda: {seq: r for f in started for seq, r in f.result().items()}
 
         result = walk(run, window=parallel * PER_THREAD, act=act)
     if isinstance(result, Finished):
@@ -67,26 +86,41 @@ def _record_start(run: JobRun) -> bool:
     return True
 
 
-def latest_of(client: Any, bucket: str, key: str) -> tuple[str, bool] | None:
-    """The id of the key's latest entry and whether it is a delete marker; None if none."""
-    answer = client.list_objects_versions(Bucket=bucket, Prefix=key, MaxKeys=1)
-    for name, is_marker in (("Version", False), ("DeleteMarker", True)):
-        for entry in answer.get(name) or []:
-            if entry.get("Key") == key:
-                return str(entry.get("VersionId") or "null"), is_marker
-    return None
+Latest = dict[str, str]  # key -> id of its latest entry ("null" for a null version)
+ENTRIES_PER_KEY = 4  # a listing page asks for this many entries per key still to find
 
 
-def _apply(run: JobRun, item: JobItem) -> ItemResult | None:
-    bucket = run.job.bucket
-    latest = latest_of(run.client, bucket, item.key)
-    if (latest[0] if latest else "") != item.reason_code:
+def latest_entries(client: Any, bucket: str, prefix: str, after: str, keys: list[str]) -> Latest:
+    """The id of the latest entry (version or delete marker) of each of `keys` (in listing
+    order, all after the key `after`) that has one, read from the version listing: a page
+    that ends inside a key's history goes on at the next key, so a long history is not read."""
+    wanted, last = set(keys), keys[-1]
+    found: Latest = {}
+    marker = after
+    while True:
+        # Sized to the keys left (a page past the last key is wasted on both sides).
+        size = min(MAX_LISTING, (len(wanted) - len(found)) * ENTRIES_PER_KEY + 1)
+        answer = client.list_objects_versions(
+            Bucket=bucket, Prefix=prefix, KeyMarker=marker, VersionIdMarker="", MaxKeys=size
+        )
+        rows = merged_rows(answer)
+        for row in rows:
+            if row.is_latest and row.key in wanted:
+                found[row.key] = row.version_id or "null"
+        truncated = str(answer.get("IsTruncated", "false")).lower() == "true"
+        if not rows or not truncated or rows[-1].key >= last or len(found) == len(wanted):
+            return found
+        marker = rows[-1].key  # the rest of this key's history is skipped
+
+
+def _apply(client: Any, bucket: str, item: JobItem, latest: Latest) -> ItemResult | None:
+    if latest.get(item.key, "") != item.reason_code:
         return ItemResult(ItemOutcome.SKIPPED, "Changed", CHANGED)
     try:
         if item.group == MARKER:
-            run.client.delete_object(Bucket=bucket, Key=item.key)
+            client.delete_object(Bucket=bucket, Key=item.key)
         elif item.group == COPY:
-            return _copy_back(run.client, bucket, item)
+            return _copy_back(client, bucket, item)
     except CosServiceError as exc:
         if is_retryable(exc):
             raise
@@ -130,12 +164,8 @@ def _archived(
 def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
     """Items a dead run left "started": a key whose latest entry is no longer the one the plan
     saw was acted on by that run (acting again would stack a second copy or marker)."""
-    parallel = max(1, settings.CONSOLE_REWIND_PARALLEL)
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        latest = list(pool.map(lambda i: latest_of(run.client, run.job.bucket, i.key), items))
+    prefix = str(run.job.params.get("prefix") or "")
+    after = key_before(run.job.pk, items[0])
+    latest = latest_entries(run.client, run.job.bucket, prefix, after, [i.key for i in items])
     done = ItemResult(ItemOutcome.DONE, "", "")
-    return {
-        item.seq: done
-        for item, now in zip(items, latest, strict=True)
-        if (now[0] if now else "") != item.reason_code
-    }
+    return {item.seq: done for item in items if latest.get(item.key, "") != item.reason_code}
