@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,9 +186,22 @@ def scan_entries(
 ) -> list[Finding]:
     """Every entry read and judged in the pool's threads (judging overlaps other threads' I/O);
     the caller keeps what it needs (public and unknown)."""
+    futures = submit_entries(entries, reader, pool, bucket_acl=bucket_acl, policy=policy)
+    return [future.result() for future in futures]
+
+
+def submit_entries(
+    entries: Iterable[Entry],
+    reader: AclReader,
+    pool: ThreadPoolExecutor,
+    *,
+    bucket_acl: Acl,
+    policy: Policy,
+) -> list[Future[Finding]]:
+    """scan_entries, started: the findings come in the entries' order as the futures end."""
 
     def one(entry: Entry) -> Finding:
         acl, error = reader.read(entry)
         return judge(entry, acl, error, bucket=reader.bucket, bucket_acl=bucket_acl, policy=policy)
 
-    return list(pool.map(one, entries))
+    return [pool.submit(one, entry) for entry in entries]

@@ -76,18 +76,33 @@ def step_scan(run: JobRun, *, prefix: str, versions: bool) -> StepResult:
     def listing(marker: scanner.Marker) -> Future[tuple[list[scanner.Entry], Any]]:
         return lister.submit(scanner.list_page, run.client, job.bucket, prefix, marker, versions)
 
-    # The next listing page is fetched while the ACLs of this one are read: no idle threads
-    # at page boundaries.
+    def reads(entries: list[scanner.Entry]) -> list[Future[scanner.Finding]]:
+        return scanner.submit_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
+
+    # No idle threads at page boundaries: the next listing page is fetched while this page's
+    # ACLs are read, and the next page's reads start before this page is committed. Commits
+    # stay one page at a time, in order, so a killed worker still redoes exactly one page.
     with ThreadPoolExecutor(threads) as pool, ThreadPoolExecutor(1) as lister:
-        ahead = listing((job.listing_marker, job.listing_version_marker))
-        while True:
-            entries, nxt = ahead.result()
-            if nxt is not None:
-                ahead = listing(nxt)
-            found = scanner.scan_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
-            if not _commit(run, len(entries), _rows(job.pk, found), nxt):
-                return Stopped()
-            if nxt is None:
-                return NextPhase("finish")
-            if run.sliced():
-                return Continue()
+        entries, nxt = listing((job.listing_marker, job.listing_version_marker)).result()
+        pending = reads(entries)
+        try:
+            while True:
+                following = listing(nxt) if nxt is not None else None
+                found = [future.result() for future in pending]
+                more = following is not None and not run.sliced()
+                if more:
+                    assert following is not None
+                    next_entries, next_nxt = following.result()
+                    pending = reads(next_entries)
+                else:
+                    pending = []
+                if not _commit(run, len(entries), _rows(job.pk, found), nxt):
+                    return Stopped()
+                if nxt is None:
+                    return NextPhase("finish")
+                if not more:
+                    return Continue()
+                entries, nxt = next_entries, next_nxt
+        finally:
+            for future in pending:  # a slice ending early: reads are redone by the next one
+                future.cancel()
