@@ -176,20 +176,6 @@ def list_page(
     return entries, (page.get("NextKeyMarker") or "", page.get("NextVersionIdMarker") or "")
 
 
-def scan_entries(
-    entries: Iterable[Entry],
-    reader: AclReader,
-    pool: ThreadPoolExecutor,
-    *,
-    bucket_acl: Acl,
-    policy: Policy,
-) -> list[Finding]:
-    """Every entry read and judged in the pool's threads (judging overlaps other threads' I/O);
-    the caller keeps what it needs (public and unknown)."""
-    futures = submit_entries(entries, reader, pool, bucket_acl=bucket_acl, policy=policy)
-    return [future.result() for future in futures]
-
-
 def submit_entries(
     entries: Iterable[Entry],
     reader: AclReader,
@@ -198,7 +184,9 @@ def submit_entries(
     bucket_acl: Acl,
     policy: Policy,
 ) -> list[Future[Finding]]:
-    """scan_entries, started: the findings come in the entries' order as the futures end."""
+    """Every entry read and judged in the pool's threads (judging overlaps other threads' I/O),
+    started: the findings come in the entries' order as the futures end; the caller keeps what
+    it needs (public and unknown)."""
 
     def one(entry: Entry) -> Finding:
         acl, error = reader.read(entry)

@@ -37,7 +37,8 @@ def _scan(
     with ThreadPoolExecutor(4) as pool:
         while marker is not None:
             entries, marker = scanner.list_page(client, bucket, prefix, marker, versions)
-            findings += scanner.scan_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
+            started = scanner.submit_entries(entries, reader, pool, bucket_acl=b_acl, policy=policy)
+            findings += [future.result() for future in started]
     return findings, reader
 
 

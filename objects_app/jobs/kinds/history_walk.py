@@ -9,13 +9,14 @@ on, mid-key, without planning a key twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import transaction
 
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import items_add
+from objects_app.jobs.items import Results, items_add
 from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
 from objects_app.models import ItemOutcome, Job, JobItem
 from objects_app.selectors.browse import parse_cos_time
@@ -131,6 +132,24 @@ def listing_start(window: list[JobItem], start: int, before: str) -> str:
         if item.key < first:
             return item.key
     return before
+
+
+def checked_chunks(
+    run: JobRun,
+    pool: ThreadPoolExecutor,
+    window: list[JobItem],
+    size: int,
+    work: Callable[[list[JobItem], str], Results],
+) -> Callable[[], Results]:
+    """Start `work(chunk, after)` on the pool for every `size` items of the window, `after`
+    being the key a listing that covers the chunk starts after; return the wait for all their
+    results (items.walk reads the next window meanwhile)."""
+    before = key_before(run.job.pk, window[0])
+    started = [
+        pool.submit(work, window[i : i + size], listing_start(window, i, before))
+        for i in range(0, len(window), size)
+    ]
+    return lambda: {seq: r for f in started for seq, r in f.result().items()}
 
 
 def tidy_report(job_id: int) -> None:

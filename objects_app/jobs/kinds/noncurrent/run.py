@@ -25,9 +25,8 @@ from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult
 from objects_app.jobs.kinds.history_walk import (
     PAGE,
+    checked_chunks,
     current_stamps,
-    key_before,
-    listing_start,
     tidy_report,
 )
 from objects_app.models import ItemOutcome, JobItem
@@ -45,14 +44,10 @@ def step_delete(run: JobRun) -> StepResult:
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
         def act(window: list[JobItem]) -> Callable[[], Results]:
-            before = key_before(run.job.pk, window[0])
-            started = [
-                pool.submit(_check_and_delete, run, client, window[i : i + BATCH],
-                            listing_start(window, i, before))
-                for i in range(0, len(window), BATCH)
-            ]  # fmt: skip
-            # The walk reads the next window while these run.
-            return lambda: {seq: r for f in started for seq, r in f.result().items()}
+            return checked_chunks(run, pool, window, BATCH, check_and_delete)
+
+        def check_and_delete(batch: list[JobItem], after: str) -> Results:
+            return _check_and_delete(run, client, batch, after)
 
         result = walk(run, window=parallel * BATCH, act=act, intent=False)
     if isinstance(result, Finished):

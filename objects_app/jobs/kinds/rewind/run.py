@@ -29,7 +29,7 @@ from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import ItemResult, Results, walk
 from objects_app.jobs.kind import Finished, StepResult, Stopped
-from objects_app.jobs.kinds.history_walk import key_before, listing_start, tidy_report
+from objects_app.jobs.kinds.history_walk import checked_chunks, key_before, tidy_report
 from objects_app.jobs.kinds.rewind.plan import parse_ref
 from objects_app.models import ItemOutcome, JobItem
 from objects_app.selectors.versions import MAX_LISTING, merged_rows
@@ -58,14 +58,7 @@ def step_rewind(run: JobRun) -> StepResult:
             return {seq: r for seq, r in found if r is not None}
 
         def act(window: list[JobItem]) -> Callable[[], Results]:
-            before = key_before(run.job.pk, window[0])
-            started = [
-                pool.submit(check_then_act, window[i : i + PER_THREAD],
-                            listing_start(window, i, before))
-                for i in range(0, len(window), PER_THREAD)
-            ]  # fmt: skip
-            # The walk reads the next window while these run.
-            return lambda: {seq: r for f in started for seq, r in f.result().items()}
+            return checked_chunks(run, pool, window, PER_THREAD, check_then_act)
 
         result = walk(run, window=parallel * PER_THREAD, act=act)
     if isinstance(result, Finished):

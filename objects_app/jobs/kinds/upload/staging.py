@@ -3,12 +3,13 @@ one file per chunk, made visible by rename and removed once COS holds the part."
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -58,7 +59,7 @@ def drop_sent_chunks(job_id: int, sent: set[int]) -> None:
             chunk_path(job_id, int(index)).unlink(missing_ok=True)
 
 
-class StagedBody:
+class StagedBody(io.BufferedRandom):
     """A request body the ASGI handler (console.asgi) wrote straight into staging.
 
     Django's ASGI handler spools every body to a temporary file before the view runs; for a
@@ -67,10 +68,6 @@ class StagedBody:
     until a chunk adopts it (a hard link, no copy), and a refused request or a crash leaves
     nothing behind.
     """
-
-    def __init__(self, fp: BinaryIO) -> None:
-        self.fp = fp
-        self.size = 0
 
     @classmethod
     def open(cls) -> StagedBody | None:
@@ -81,39 +78,20 @@ class StagedBody:
             fd = os.open(root, os.O_TMPFILE | os.O_RDWR, 0o600)
         except (AttributeError, OSError):
             return None
-        return cls(os.fdopen(fd, "w+b"))
-
-    def write(self, data: bytes) -> None:
-        self.fp.write(data)
-        self.size += len(data)
-
-    # Django reads the body through these when a view asks for it (any view but a chunk's).
-    def read(self, n: int = -1, /) -> bytes:
-        return self.fp.read(n)
-
-    def readline(self, limit: int = -1, /) -> bytes:
-        return self.fp.readline(limit)
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self.fp.seek(offset, whence)
-
-    def seekable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.fp.close()
+        return cls(io.FileIO(fd, "r+"))
 
     def adopt(self, path: Path, expected: int) -> Path:
         """Give the body a name beside `path` (like receive_chunk's temporary file)."""
-        if self.size != expected:
-            raise _short_chunk(self.size, expected)
-        self.fp.flush()
+        self.flush()
+        size = os.fstat(self.fileno()).st_size
+        if size != expected:
+            raise _short_chunk(size, expected)
         name = f"{path.name}.{secrets.token_hex(8)}.incoming"
         folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # FileNotFoundError: gone
         try:
             # linkat(AT_SYMLINK_FOLLOW), the documented way to name an O_TMPFILE file; os.link
             # only uses linkat, not link(), when it is given a directory descriptor.
-            os.link(f"/proc/self/fd/{self.fp.fileno()}", name, dst_dir_fd=folder)
+            os.link(f"/proc/self/fd/{self.fileno()}", name, dst_dir_fd=folder)
         finally:
             os.close(folder)
         return path.parent / name
