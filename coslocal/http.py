@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -27,8 +27,11 @@ READ_CHUNK = 1 << 20
 MAX_KEY_BYTES = 850
 
 
+_ids = random.Random()  # request ids need to be unique, not secret: no urandom per request
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(6).upper() + "_" + secrets.token_hex(8)
+    return f"{_ids.getrandbits(48):012X}_{_ids.getrandbits(64):016x}"
 
 
 def http_date(ts: float) -> str:

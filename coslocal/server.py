@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers import gthread
 
+from coslocal import response
 from coslocal.config import Config
 
 
@@ -58,6 +59,7 @@ class _Embedded(BaseApplication):  # type: ignore[misc]
 
 # COS answers with "Server: tencent-cos"; gunicorn writes its own Server header from this global.
 gunicorn_wsgi.SERVER = "tencent-cos"
+response.install()
 
 # On SIGTERM, idle keep-alive connections are dropped after this long (gunicorn's default, 2 s,
 # made every test server stop take 2 s). Requests in flight still get graceful_timeout.

@@ -36,6 +36,7 @@ from gunicorn import http
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 PREREAD = 64 * 1024  # body bytes buffered before a thread is used (covers every XML body but huge)
+HEARTBEAT = 1.0  # seconds between heartbeats to the arbiter (see notify)
 HEAD_LIMIT = 128 * 1024  # past this without a blank line, gunicorn's parser gets it (and refuses)
 _END = b"\r\n\r\n"
 _LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*$", re.I | re.M)
@@ -90,15 +91,22 @@ class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
         self._await_head(TConn(self.cfg, sock, addr, listener.getsockname()))
 
     def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
-        self.poller.unregister(client)
+        # The socket stays registered (and non-blocking, as finish_request left it): one
+        # epoll_ctl instead of an unregister and a register, per kept-alive request.
         self.keepalived_conns.remove(conn)
-        self._await_head(conn)
+        state = self._waiting_for(conn)
+        self.poller.modify(client, selectors.EVENT_READ, partial(self._on_readable, state))
+        self._on_readable(state, client)  # it is readable now: no second trip round the loop
 
     def _await_head(self, conn: TConn) -> None:
         conn.sock.setblocking(False)
+        state = self._waiting_for(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, state))
+
+    def _waiting_for(self, conn: TConn) -> _Waiting:
         state = _Waiting(conn, time.monotonic() + self.header_timeout)
         self.waiting.append(state)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, state))
+        return state
 
     def _on_readable(self, state: _Waiting, _sock: Any) -> None:
         try:
@@ -132,7 +140,9 @@ class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
             conn.initialized = True
         conn.parser.unreader.unread(received)
         conn.data_ready = True
-        _set_io_timeout(conn.sock, self.io_timeout)
+        if not getattr(conn, "coslocal_timeouts", False):  # socket options outlive a request
+            _set_io_timeout(conn.sock, self.io_timeout)
+            conn.coslocal_timeouts = True
 
     def _drop(self, state: _Waiting) -> None:
         state.done = True
@@ -153,6 +163,15 @@ class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
         while not self.alive and self.stream_queue:
             self.nr_conns -= 1
             self.stream_queue.popleft().close()
+
+    def notify(self) -> None:
+        """The heartbeat (a utime on the worker's temp file) at most every HEARTBEAT seconds:
+        gthread's loop calls this once per wake-up, which is once per request under load, and
+        the arbiter only needs to hear from the worker within the timeout (an hour here)."""
+        now = time.monotonic()
+        if now - getattr(self, "_heartbeat", float("-inf")) >= HEARTBEAT:
+            self._heartbeat = now
+            super().notify()
 
     # -- finished requests: free the streaming slot, close off the event loop ------------------
 

@@ -110,3 +110,33 @@ def test_error_fields() -> None:
     }
     assert error_fields(b"<CopyObjectResult><ETag>x</ETag></CopyObjectResult>") is None
     assert error_fields(b"not xml") is None
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        # UTF-16: the "<!" test cannot see the DOCTYPE in these bytes; they must still be refused
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "aaaa">]><r>&a;</r>'.encode(
+            "utf-16"
+        ),
+        '<!DOCTYPE r [<!ENTITY a "aaaa">]><r>&a;</r>',  # a str body
+    ],
+)
+def test_hostile_xml_in_other_encodings_is_refused(hostile: bytes | str) -> None:
+    with pytest.raises(CosClientError):
+        xml_to_dict(hostile)
+
+
+def test_plain_and_defused_parsers_agree() -> None:
+    """A body without "<!" takes the stdlib's C parser; with a comment it takes defusedxml's:
+    both give the same dict (namespaces, attributes, repeats, entities, CDATA-free text)."""
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<ListVersionsResult xmlns="http://www.qcloud.com/document/product/436/7751">'
+        b"<Name>b</Name><Version><Key>a&amp;b</Key><IsLatest>true</IsLatest></Version>"
+        b'<Version><Key>c</Key><Owner a="1">x</Owner></Version><Empty/></ListVersionsResult>'
+    )
+    commented = body.replace(b"<Name>", b"<!-- c --><Name>")
+    assert xml_to_dict(body) == xml_to_dict(commented)
+    assert xml_to_dict(body)["Version"][0]["Key"] == "a&b"
+    assert xml_to_dict(body) == sdk_xml_to_dict(body)
