@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import fromstring as plain_fromstring
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
@@ -42,7 +43,13 @@ def parse(body: bytes) -> Element:
     if not body.strip():
         raise malformed_xml("The request body is empty.")
     try:
-        root = SafeET.fromstring(body)
+        # A body without "<!" has no DOCTYPE, so no entity or external reference to defuse: the
+        # stdlib's C parser reads it (defusedxml's runs in Python, most of a 1,000-key Delete
+        # Multiple's cost). NUL bytes (UTF-16 and the like) hide a "<!": those go defused.
+        if b"<!" not in body and b"\x00" not in body:
+            root = plain_fromstring(body)  # noqa: S314 (see above)
+        else:
+            root = SafeET.fromstring(body)
     except Exception as exc:  # defusedxml raises several types; all mean "bad XML"
         raise malformed_xml() from exc
     _strip_namespaces(root)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
 from objects_app.jobs.kind import Continue, Finished, StepResult, Stopped
 from objects_app.models import ItemOutcome, Job, JobItem
@@ -35,10 +35,26 @@ class ItemResult:
     reason: str
 
 
+class Item(NamedTuple):
+    """A stored item as the walk hands it to a kind: its row's values (JobItem's field names).
+    Building a model instance per row cost more than a window's deletes themselves."""
+
+    id: int
+    seq: int
+    key: str
+    ref: str
+    size: int
+    group: str
+    outcome: str
+    reason_code: str
+    reason: str
+
+
+ITEM_FIELDS = Item._fields
 Results = dict[int, ItemResult]
 # An act returns the window's results, or (having started the work elsewhere) a callable that
 # waits for them: the walk reads the next window from the database meanwhile.
-Act = Callable[[list[JobItem]], Results | Callable[[], Results]]
+Act = Callable[[list[Item]], Results | Callable[[], Results]]
 
 
 def items_add(job: Job, items: Iterable[JobItem], *, first_seq: int = 0) -> int:
@@ -61,17 +77,23 @@ def items_counts(job_id: int, q: Q | None = None) -> dict[str, int]:
     return {"objects": agg["n"] or 0, "bytes": agg["b"] or 0}
 
 
-def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResult:
+def walk(
+    run: JobRun, *, window: int, act: Act, intent: bool = True, clear_codes: bool = False
+) -> StepResult:
     """Act on the job's pending items, window by window, until done, sliced or stopped.
 
     With `intent` (a step that must not be done twice), each window is marked "started" before
     it is acted on, for Kind.reconcile after a crash; a kind whose steps are safe to repeat
     saves that write.
 
+    With `clear_codes`, a done item's reason_code (where a kind keeps what its own checks need
+    during the run) is emptied by the same UPDATE that marks it done, so the report says only
+    what matters without another pass over the job's items.
+
     An act may start its work on other threads and return a callable that waits for it; all
     database work stays on this thread (act's own queries run before it returns).
     """
-    if not _settle_started(run):
+    if not _settle_started(run, clear_codes):
         return Stopped()
     # From the checkpoint on: everything before it is settled (the (job, seq) index).
     batch = _pending(run, run.job.checkpoint, window)
@@ -80,7 +102,7 @@ def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResu
             return Stopped()
         acted = act(batch)
         ahead = _pending(run, batch[-1].seq, window) if callable(acted) else None
-        if not _commit(run, batch, acted() if callable(acted) else acted):
+        if not _commit(run, batch, acted() if callable(acted) else acted, clear=clear_codes):
             return Stopped()
         if not run.alive():
             return Stopped()  # cancelled: the window in flight is committed, nothing more
@@ -90,12 +112,16 @@ def walk(run: JobRun, *, window: int, act: Act, intent: bool = True) -> StepResu
     return Finished()
 
 
-def _pending(run: JobRun, after: int, window: int) -> list[JobItem]:
+def _pending(run: JobRun, after: int, window: int) -> list[Item]:
     pending = JobItem.objects.filter(job_id=run.job.pk, seq__gt=after, outcome=ItemOutcome.PENDING)
-    return list(pending.order_by("seq")[:window])
+    return _items(pending.order_by("seq")[:window])
 
 
-def _begin(run: JobRun, batch: list[JobItem]) -> bool:
+def _items(rows: QuerySet[JobItem]) -> list[Item]:
+    return [Item(*row) for row in rows.values_list(*ITEM_FIELDS)]
+
+
+def _begin(run: JobRun, batch: list[Item]) -> bool:
     with transaction.atomic():
         if not run.beat():
             return False
@@ -106,15 +132,17 @@ def _begin(run: JobRun, batch: list[JobItem]) -> bool:
     return True
 
 
-def _settle_started(run: JobRun) -> bool:
+def _settle_started(run: JobRun, clear_codes: bool) -> bool:
     """Items a dead run left "started": the kind says which are settled; the rest go again."""
-    left = list(
+    left = _items(
         JobItem.objects.filter(job_id=run.job.pk, outcome=ItemOutcome.STARTED).order_by("seq")
     )
     if not left:
         return True
     settled = run.kind.reconcile(run, left)
-    if not _commit(run, [i for i in left if i.seq in settled], settled, final=True):
+    if not _commit(
+        run, [i for i in left if i.seq in settled], settled, final=True, clear=clear_codes
+    ):
         return False
     redo = [i.seq for i in left if i.seq not in settled]
     JobItem.objects.filter(job_id=run.job.pk, seq__in=redo).update(outcome=ItemOutcome.PENDING)
@@ -122,7 +150,12 @@ def _settle_started(run: JobRun) -> bool:
 
 
 def _commit(
-    run: JobRun, batch: list[JobItem], results: dict[int, ItemResult], *, final: bool = False
+    run: JobRun,
+    batch: list[Item],
+    results: dict[int, ItemResult],
+    *,
+    final: bool = False,
+    clear: bool = False,
 ) -> bool:
     """Commit a window's outcomes and the job's counters at once; False if the run lost the job.
 
@@ -151,28 +184,28 @@ def _commit(
         if moved != 1:
             return False
         run.job.checkpoint = after
-        done_seqs = [i.seq for i in ok]
+        done: dict[str, str] = {
+            "outcome": ItemOutcome.DONE,
+            **({"reason_code": ""} if clear else {}),
+        }
         acting = [ItemOutcome.PENDING, ItemOutcome.STARTED]
         if final:
-            JobItem.objects.filter(job_id=run.job.pk, seq__in=done_seqs).update(
-                outcome=ItemOutcome.DONE
-            )
+            JobItem.objects.filter(job_id=run.job.pk, seq__in=[i.seq for i in ok]).update(**done)
         else:
             JobItem.objects.filter(
                 job_id=run.job.pk, outcome__in=acting, seq__gte=batch[0].seq,
                 seq__lte=batch[-1].seq,
-            ).exclude(seq__in=list(results)).update(outcome=ItemOutcome.DONE)  # fmt: skip
+            ).exclude(seq__in=list(results)).update(**done)  # fmt: skip
         _record_results(batch, results)
     return True
 
 
-def _record_results(batch: list[JobItem], results: dict[int, ItemResult]) -> None:
-    changed = []
-    for item in batch:
-        result = results.get(item.seq)
-        if result is not None:
-            item.outcome, item.reason_code, item.reason = result.outcome, result.code, result.reason
-            changed.append(item)
+def _record_results(batch: list[Item], results: dict[int, ItemResult]) -> None:
+    changed = [
+        JobItem(id=item.id, outcome=r.outcome, reason_code=r.code, reason=r.reason)
+        for item in batch
+        if (r := results.get(item.seq)) is not None
+    ]
     JobItem.objects.bulk_update(changed, ["outcome", "reason_code", "reason"], batch_size=BULK)
 
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from celery import Task
 
     from objects_app.jobs.engine import JobRun
-    from objects_app.jobs.items import ItemResult
-    from objects_app.models import Job, JobItem
+    from objects_app.jobs.items import Item, ItemResult
+    from objects_app.models import Job
 
 
 class ParamsError(ValueError):
@@ -224,7 +224,7 @@ class Kind:
         the run cannot be undone at a scale a slip of the mouse should not reach."""
         return ""
 
-    def reconcile(self, run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+    def reconcile(self, run: JobRun, items: list[Item]) -> dict[int, ItemResult]:
         """Items a dead run left "started": {seq: outcome} for those already settled; the rest
         are acted on again. Only kinds whose step is not safe to repeat need to look (the
         default: every step is)."""

@@ -260,6 +260,9 @@ def test_delete_noncurrent_keeps_k_and_recent_never_a_current_version(
         kept = JobItem.objects.get(job=job, ref=vid)
         assert kept.outcome == ItemOutcome.SKIPPED and kept.reason_code == "BecameCurrent"
         assert "Newer versions of this key were deleted after the dry run" in kept.reason
+    # The plan's latest-entry times were the run's own: the report's done rows carry no code.
+    done = JobItem.objects.filter(job=job, outcome=ItemOutcome.DONE)
+    assert done.count() == 19 and not done.exclude(reason_code="").exists()
     left = set(versions_of(cos_client, b, ""))
     expected = {(f"n/k{k}", f"k{k}v{i}") for k in range(10) for i in (2, 3, 4) if k != 1}
     expected |= {("n/k1", "k1v1"), ("n/k1", "k1v0"), ("n/gone", "g1"), ("n/gone", "gdm"),

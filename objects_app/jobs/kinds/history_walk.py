@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import Results, items_add
+from objects_app.jobs.items import Item, Results, items_add
 from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
-from objects_app.models import ItemOutcome, Job, JobItem
+from objects_app.models import Job, JobItem
 from objects_app.selectors.browse import parse_cos_time
 from objects_app.selectors.versions import VersionRow, merged_rows
 
@@ -112,7 +112,7 @@ def current_stamps(
         marker = str(page.get("NextMarker") or contents[-1]["Key"])
 
 
-def key_before(job_id: int, first: JobItem) -> str:
+def key_before(job_id: int, first: Item) -> str:
     """The last planned key before `first`'s key ("" if none): a listing that must include
     `first`'s key starts after it."""
     before = (
@@ -124,7 +124,7 @@ def key_before(job_id: int, first: JobItem) -> str:
     return before or ""
 
 
-def listing_start(window: list[JobItem], start: int, before: str) -> str:
+def listing_start(window: list[Item], start: int, before: str) -> str:
     """Where a listing for the items from window[start] on starts (after this key): the last
     key before window[start]'s among the window's items (in key order), else `before`."""
     first = window[start].key
@@ -137,9 +137,9 @@ def listing_start(window: list[JobItem], start: int, before: str) -> str:
 def checked_chunks(
     run: JobRun,
     pool: ThreadPoolExecutor,
-    window: list[JobItem],
+    window: list[Item],
     size: int,
-    work: Callable[[list[JobItem], str], Results],
+    work: Callable[[list[Item], str], Results],
 ) -> Callable[[], Results]:
     """Start `work(chunk, after)` on the pool for every `size` items of the window, `after`
     being the key a listing that covers the chunk starts after; return the wait for all their
@@ -150,10 +150,3 @@ def checked_chunks(
         for i in range(0, len(window), size)
     ]
     return lambda: {seq: r for f in started for seq, r in f.result().items()}
-
-
-def tidy_report(job_id: int) -> None:
-    """The run is over: drop what done items carried for the run's own checks (the plan's
-    latest-entry ids or times), so the report's reason column says only what matters."""
-    done = JobItem.objects.filter(job_id=job_id, outcome=ItemOutcome.DONE)
-    done.exclude(reason_code="").update(reason_code="")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from objects_app.errors import ObjectsError
 from objects_app.jobs import display, registry
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult
+from objects_app.jobs.items import Item, ItemResult
 from objects_app.jobs.kind import Action, JobParams, Kind, Phase, ProgressView, StepResult
 from objects_app.jobs.kinds.delete import plan, run
 from objects_app.jobs.task import job_task
@@ -55,7 +55,7 @@ class BatchDelete(Kind):
     def step_delete(self, run_: JobRun) -> StepResult:
         return run.step_delete(run_)
 
-    def reconcile(self, run_: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+    def reconcile(self, run_: JobRun, items: list[Item]) -> dict[int, ItemResult]:
         return run.reconcile(run_, items)
 
     def confirm_plan(self, job: Job, choice: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from django.conf import settings
 
 from objects_app.cos import CosServiceError
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, walk
+from objects_app.jobs.items import Item, ItemResult, walk
 from objects_app.jobs.kind import StepResult
-from objects_app.models import ItemOutcome, JobItem
+from objects_app.models import ItemOutcome
 
 BATCH = 1000  # COS's limit for one delete_objects call
 
@@ -21,7 +21,7 @@ def step_delete(run: JobRun) -> StepResult:
     with_versions = run.job.choice == "all"
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
-        def act(window: list[JobItem]) -> dict[int, ItemResult]:
+        def act(window: list[Item]) -> dict[int, ItemResult]:
             batches = [window[i : i + BATCH] for i in range(0, len(window), BATCH)]
             results: dict[int, ItemResult] = {}
             for found in pool.map(lambda b: _delete_batch(run, b, with_versions), batches):
@@ -37,7 +37,7 @@ def _safe_to_repeat(run: JobRun) -> bool:
     return run.job.choice == "all" or not run.job.plan.get("versioned")
 
 
-def _delete_batch(run: JobRun, batch: list[JobItem], with_versions: bool) -> dict[int, ItemResult]:
+def _delete_batch(run: JobRun, batch: list[Item], with_versions: bool) -> dict[int, ItemResult]:
     """One delete_objects call; the items COS refused (or that are protected) with reasons."""
     results: dict[int, ItemResult] = {}
     allowed = []
@@ -66,7 +66,7 @@ def _delete_batch(run: JobRun, batch: list[JobItem], with_versions: bool) -> dic
     return results
 
 
-def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+def reconcile(run: JobRun, items: list[Item]) -> dict[int, ItemResult]:
     """Items a dead run may have deleted. Deleting again is harmless, except for a current
     object in a versioned bucket: that would stack a second delete marker. There, an object
     that is no longer current (HEAD says 404) was deleted by that run."""

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from objects_app.exposure import fix, scanner
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, walk
+from objects_app.jobs.items import Item, ItemResult, walk
 from objects_app.jobs.kind import StepResult
 from objects_app.jobs.kinds.make_private.plan import check
-from objects_app.models import AuditEvent, ItemOutcome, JobItem
+from objects_app.models import AuditEvent, ItemOutcome
 from objects_app.selectors.permissions import bucket_acl, bucket_policy
 from objects_app.services.audit import audit_record_many
 
@@ -37,7 +37,7 @@ def _result(outcome: fix.FixOutcome | None, error: str) -> ItemResult | None:
     return None
 
 
-def _audit_rows(batch: list[JobItem], outcomes: list[tuple[fix.FixOutcome | None, str]]
+def _audit_rows(batch: list[Item], outcomes: list[tuple[fix.FixOutcome | None, str]]
                 ) -> list[dict[str, str]]:  # fmt: skip
     rows = []
     for item, (outcome, error) in zip(batch, outcomes, strict=True):
@@ -53,7 +53,7 @@ def step_apply(run: JobRun) -> StepResult:
     job = run.job
     b_acl, policy = bucket_acl(job.bucket), bucket_policy(job.bucket)
 
-    def act(batch: list[JobItem]) -> dict[int, ItemResult]:
+    def act(batch: list[Item]) -> dict[int, ItemResult]:
         entries = [scanner.Entry(item.key, item.ref) for item in batch]
         outcomes = list(pool.map(
             lambda e: check(run.client, job.bucket, e, b_acl, policy, dry_run=False), entries

@@ -21,15 +21,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_noop
 
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, Results, walk
-from objects_app.jobs.kind import Finished, StepResult
+from objects_app.jobs.items import Item, ItemResult, Results, walk
+from objects_app.jobs.kind import StepResult
 from objects_app.jobs.kinds.history_walk import (
     PAGE,
     checked_chunks,
     current_stamps,
-    tidy_report,
 )
-from objects_app.models import ItemOutcome, JobItem
+from objects_app.models import ItemOutcome
 
 BATCH = 1000  # COS's limit for one delete_objects call
 BECAME_CURRENT = gettext_noop(
@@ -43,20 +42,17 @@ def step_delete(run: JobRun) -> StepResult:
     client = run.client
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
-        def act(window: list[JobItem]) -> Callable[[], Results]:
+        def act(window: list[Item]) -> Callable[[], Results]:
             return checked_chunks(run, pool, window, BATCH, check_and_delete)
 
-        def check_and_delete(batch: list[JobItem], after: str) -> Results:
+        def check_and_delete(batch: list[Item], after: str) -> Results:
             return _check_and_delete(run, client, batch, after)
 
-        result = walk(run, window=parallel * BATCH, act=act, intent=False)
-    if isinstance(result, Finished):
-        tidy_report(run.job.pk)
-    return result
+        return walk(run, window=parallel * BATCH, act=act, intent=False, clear_codes=True)
 
 
 def _check_and_delete(
-    run: JobRun, client: Any, batch: list[JobItem], after: str
+    run: JobRun, client: Any, batch: list[Item], after: str
 ) -> dict[int, ItemResult]:
     results = _became_current(run, client, batch, after)
     rest = [item for item in batch if item.seq not in results]
@@ -66,7 +62,7 @@ def _check_and_delete(
 
 
 def _became_current(
-    run: JobRun, client: Any, batch: list[JobItem], after: str
+    run: JobRun, client: Any, batch: list[Item], after: str
 ) -> dict[int, ItemResult]:
     """The items of keys whose current version is now older than the key's latest entry was
     when planned: newer versions (or the delete marker) went meanwhile, so one of the planned
@@ -84,7 +80,7 @@ def _became_current(
     return results
 
 
-def _delete_batch(run: JobRun, client: Any, batch: list[JobItem]) -> dict[int, ItemResult]:
+def _delete_batch(run: JobRun, client: Any, batch: list[Item]) -> dict[int, ItemResult]:
     objects = [{"Key": item.key, "VersionId": item.ref} for item in batch]
     answer = client.delete_objects(
         Bucket=run.job.bucket, Delete={"Quiet": "true", "Object": objects}

@@ -17,7 +17,7 @@ from objects_app.errors import ObjectsError
 from objects_app.history import COPY, MARKER, NOTHING
 from objects_app.jobs import display, registry
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult
+from objects_app.jobs.items import Item, ItemResult
 from objects_app.jobs.kind import Action, JobParams, Kind, Phase, ProgressView, StepResult
 from objects_app.jobs.kinds.rewind import plan, run
 from objects_app.jobs.task import job_task
@@ -59,7 +59,7 @@ class Rewind(Kind):
     def step_rewind(self, run_: JobRun) -> StepResult:
         return run.step_rewind(run_)
 
-    def reconcile(self, run_: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+    def reconcile(self, run_: JobRun, items: list[Item]) -> dict[int, ItemResult]:
         return run.reconcile(run_, items)
 
     def confirm_plan(self, job: Job, choice: str) -> dict[str, Any]:

@@ -27,11 +27,11 @@ from objects_app.cos import CosServiceError
 from objects_app.cos.errors import is_retryable
 from objects_app.history import COPY, MARKER
 from objects_app.jobs.engine import JobRun
-from objects_app.jobs.items import ItemResult, Results, walk
-from objects_app.jobs.kind import Finished, StepResult, Stopped
-from objects_app.jobs.kinds.history_walk import checked_chunks, key_before, tidy_report
+from objects_app.jobs.items import Item, ItemResult, Results, walk
+from objects_app.jobs.kind import StepResult, Stopped
+from objects_app.jobs.kinds.history_walk import checked_chunks, key_before
 from objects_app.jobs.kinds.rewind.plan import parse_ref
-from objects_app.models import ItemOutcome, JobItem
+from objects_app.models import ItemOutcome
 from objects_app.selectors.versions import MAX_LISTING, merged_rows
 
 PER_THREAD = 32
@@ -52,18 +52,15 @@ def step_rewind(run: JobRun) -> StepResult:
     prefix = str(run.job.params.get("prefix") or "")
     with ThreadPoolExecutor(max_workers=parallel) as pool:
 
-        def check_then_act(chunk: list[JobItem], after: str) -> Results:
+        def check_then_act(chunk: list[Item], after: str) -> Results:
             latest = latest_entries(client, bucket, prefix, after, [i.key for i in chunk])
             found = ((i.seq, _apply(client, bucket, i, latest)) for i in chunk)
             return {seq: r for seq, r in found if r is not None}
 
-        def act(window: list[JobItem]) -> Callable[[], Results]:
+        def act(window: list[Item]) -> Callable[[], Results]:
             return checked_chunks(run, pool, window, PER_THREAD, check_then_act)
 
-        result = walk(run, window=parallel * PER_THREAD, act=act)
-    if isinstance(result, Finished):
-        tidy_report(run.job.pk)
-    return result
+        return walk(run, window=parallel * PER_THREAD, act=act, clear_codes=True)
 
 
 def _record_start(run: JobRun) -> bool:
@@ -106,7 +103,7 @@ def latest_entries(client: Any, bucket: str, prefix: str, after: str, keys: list
         marker = rows[-1].key  # the rest of this key's history is skipped
 
 
-def _apply(client: Any, bucket: str, item: JobItem, latest: Latest) -> ItemResult | None:
+def _apply(client: Any, bucket: str, item: Item, latest: Latest) -> ItemResult | None:
     if latest.get(item.key, "") != item.reason_code:
         return ItemResult(ItemOutcome.SKIPPED, "Changed", CHANGED)
     try:
@@ -121,7 +118,7 @@ def _apply(client: Any, bucket: str, item: JobItem, latest: Latest) -> ItemResul
     return None
 
 
-def _copy_back(client: Any, bucket: str, item: JobItem) -> ItemResult | None:
+def _copy_back(client: Any, bucket: str, item: Item) -> ItemResult | None:
     version_id, storage_class = parse_ref(item.ref)
     if storage_class in ARCHIVE_CLASSES:  # rare: only then is the version looked at first
         refused = _archived(client, bucket, item.key, version_id, storage_class)
@@ -154,7 +151,7 @@ def _archived(
     return ItemResult(ItemOutcome.FAILED, "Archived", ARCHIVED)
 
 
-def reconcile(run: JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+def reconcile(run: JobRun, items: list[Item]) -> dict[int, ItemResult]:
     """Items a dead run left "started": a key whose latest entry is no longer the one the plan
     saw was acted on by that run (acting again would stack a second copy or marker)."""
     prefix = str(run.job.params.get("prefix") or "")
