@@ -27,11 +27,22 @@ def _text(value: Any) -> str:
 
 def render(node: Node) -> str:
     tag, value = node
+    if not tag:  # ("", xml): a fragment rendered already (listing entries, see raw_node)
+        return str(value)
     name = tag.split(" ", 1)[0]
     if isinstance(value, list):
         inner = "".join(render(child) for child in value)
         return f"<{tag}>{inner}</{name}>"
     return f"<{tag}>{_text(value)}</{name}>"
+
+
+def raw_node(tag: str, inner: str) -> Node:
+    """<tag>inner</tag> for `inner` that is XML already (each child rendered and escaped)."""
+    return ("", f"<{tag}>{inner}</{tag}>")
+
+
+def leaf(tag: str, value: Any) -> str:
+    return f"<{tag}>{_text(value)}</{tag}>"
 
 
 def document(root: str, children: Iterable[Node]) -> bytes:

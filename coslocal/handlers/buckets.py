@@ -13,7 +13,7 @@ from coslocal.errors import CosError, access_denied, invalid_argument, malformed
 from coslocal.handlers.context import Context
 from coslocal.http import Response, empty_response, xml_response
 from coslocal.restore import listing_restore_status
-from coslocal.xmlout import DECL, Node, child_text, document, parse, render
+from coslocal.xmlout import DECL, Node, child_text, document, leaf, parse, raw_node, render
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 MAX_HOST = 60
@@ -208,27 +208,21 @@ def list_versions(ctx: Context) -> Response:
     if delimiter:
         children.append(("Delimiter", enc(delimiter)))
     children += [("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes]
+    # Entries are rendered straight to text: a node tree per entry cost most of a listing.
+    owner = render(_owner(ctx))
     for row in page.items:
-        common: list[Node] = [
-            ("Key", enc(row["key"])),
-            ("VersionId", vid(row["version_id"])),
-            ("IsLatest", bool(row["is_latest"])),
-            ("LastModified", iso_millis(row["mtime"])),
-        ]
+        common = (
+            leaf("Key", enc(row["key"])) + leaf("VersionId", vid(row["version_id"]))
+            + leaf("IsLatest", bool(row["is_latest"]))
+            + leaf("LastModified", iso_millis(row["mtime"]))
+        )  # fmt: skip
         if row["is_dm"]:
-            children.append(("DeleteMarker", [*common, _owner(ctx)]))
-        else:
-            children.append(
-                (
-                    "Version",
-                    [
-                        *common,
-                        ("ETag", row["etag"]),
-                        ("Size", row["size"]),
-                        ("StorageClass", row["storage_class"]),
-                        *_class_extras(ctx, row),
-                        _owner(ctx),
-                    ],
-                )
-            )
+            children.append(raw_node("DeleteMarker", common + owner))
+            continue
+        extras = "".join(render(node) for node in _class_extras(ctx, row))
+        details = (
+            leaf("ETag", row["etag"]) + leaf("Size", row["size"])
+            + leaf("StorageClass", row["storage_class"])
+        )  # fmt: skip
+        children.append(raw_node("Version", common + details + extras + owner))
     return _listing_response(ctx, document("ListVersionsResult", children))
