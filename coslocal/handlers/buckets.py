@@ -147,21 +147,15 @@ def list_objects(ctx: Context) -> Response:
         kind, val = page.last
         children.append(("NextMarker", enc(val if kind == "prefix" else val["key"])))
     children += [("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes]
+    owner = render(_owner(ctx))  # entries rendered straight to text, as in list_versions
     for row in page.items:
-        children.append(
-            (
-                "Contents",
-                [
-                    ("Key", enc(row["key"])),
-                    ("LastModified", iso_millis(row["mtime"])),
-                    ("ETag", row["etag"]),
-                    ("Size", row["size"]),
-                    _owner(ctx),
-                    ("StorageClass", row["storage_class"]),
-                    *_class_extras(ctx, row),
-                ],
-            )
-        )
+        entry = (
+            leaf("Key", enc(row["key"])) + leaf("LastModified", iso_millis(row["mtime"]))
+            + leaf("ETag", row["etag"]) + leaf("Size", row["size"]) + owner
+            + leaf("StorageClass", row["storage_class"])
+            + "".join(render(node) for node in _class_extras(ctx, row))
+        )  # fmt: skip
+        children.append(raw_node("Contents", entry))
     return _listing_response(ctx, document("ListBucketResult", children))
 
 
