@@ -11,7 +11,9 @@ printing one line each:
 
 Versions are written straight into coslocal's store (HTTP PUTs would dominate the time); the
 jobs are started and confirmed over HTTP as the browser does, and timed from the confirm to
-the job row's finished_at.
+the job row's finished_at. Each line also gives the CPU time per 1,000 items of coslocal, the
+Celery worker and this process (the raw client), which a busy machine disturbs less than the
+wall-clock figures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import contextlib
+
+import psutil  # noqa: E402
 from _stack import TERMINAL, Stack, running_stack  # noqa: E402
 
 VERSIONS = 5
@@ -40,6 +45,36 @@ def rows(bucket: str, keys: int, times: list[float]) -> Iterator[tuple]:
         for v, at in enumerate(times):
             yield (bucket, f"f/k{k:07d}", f"v{v}k{k:07d}", int(v == len(times) - 1), 0, 0,
                    EMPTY_ETAG, "0", "[]", at, "{}", "STANDARD", "{}")  # fmt: skip
+
+
+class Cpu:
+    """CPU seconds (user + system) of coslocal, the worker (process trees) and this process
+    between start() and per_thousand()."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.pids = {"coslocal": stack.cos.pid, "worker": stack.worker_pid}
+        self.start()
+
+    @staticmethod
+    def _tree(pid: int) -> float:
+        root = psutil.Process(pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += sum(proc.cpu_times()[:2])
+        return total
+
+    def _now(self) -> dict[str, float]:
+        now = {name: self._tree(pid) for name, pid in self.pids.items()}
+        now["client"] = sum(psutil.Process().cpu_times()[:2])
+        return now
+
+    def start(self) -> None:
+        self.began = self._now()
+
+    def per_thousand(self, items: int, *names: str) -> str:
+        now = self._now()
+        return ", ".join(f"{n} {1000 * (now[n] - self.began[n]) / items:.2f}" for n in names)
 
 
 def seed(stack: Stack, bucket: str, keys: int, times: list[float]) -> None:
@@ -56,15 +91,17 @@ def seed(stack: Stack, bucket: str, keys: int, times: list[float]) -> None:
 
 
 def run_job(
-    stack: Stack, start_url: str, form: dict[str, str], confirm: str
+    stack: Stack, start_url: str, form: dict[str, str], confirm: str, cpu: Cpu
 ) -> tuple[float, float]:
-    """(dry-run seconds, run seconds) of a job started at `start_url` and confirmed."""
+    """(dry-run seconds, run seconds) of a job started at `start_url` and confirmed; `cpu`
+    starts counting at the confirm."""
     html = stack.session.post(stack.base + start_url, data=form).text
     job_id = int(re.search(r'id="job-(\d+)"', html).group(1))  # type: ignore[union-attr]
     started = time.perf_counter()
     assert stack.wait_job(job_id, {"awaiting_confirm", "failed"}) == "awaiting_confirm"
     planned = time.perf_counter() - started
     confirmed = datetime.now(UTC)
+    cpu.start()
     stack.session.post(f"{stack.base}/jobs/{job_id}/{confirm}/", data={"choice": "run"})
     assert stack.wait_job(job_id, TERMINAL, poll=0.5) == "succeeded"
     finished = datetime.fromisoformat(str(stack.job_row(job_id)["finished_at"]))
@@ -94,21 +131,27 @@ def bench_rewind(stack: Stack, keys: int) -> None:
     seed(stack, "rewindraw-1250000000", keys, times)
     time.sleep(max(0.0, moment + 0.5 - time.time()))
     at = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    cpu = Cpu(stack)
     planned, ran = run_job(stack, "/b/rewindbench-1250000000/rewind/plan/",
-                           {"prefix": "f/", "at": at}, "confirm-rewind")  # fmt: skip
+                           {"prefix": "f/", "at": at}, "confirm-rewind", cpu)  # fmt: skip
+    job_cpu = cpu.per_thousand(keys, "coslocal", "worker")
+    cpu.start()
     raw = raw_copies(stack, "rewindraw-1250000000", keys)
+    raw_cpu = cpu.per_thousand(keys, "coslocal", "client")
     verdict = "ok" if keys / ran >= 1000 else "MISSED"
     print(f"rewind {keys:,} keys x {VERSIONS} versions: dry run {planned:.1f} s, run {ran:.1f} s "
           f"= {keys / ran:,.0f} keys/s (goal >= 1,000: {verdict}); raw client copies alone, "
           f"8 at once: {keys / raw:,.0f} keys/s", flush=True)  # fmt: skip
+    print(f"  CPU s per 1,000 keys: run {job_cpu}; raw copies {raw_cpu}", flush=True)
 
 
-def raw_delete(stack: Stack, bucket: str) -> tuple[int, float]:
+def raw_delete(stack: Stack, bucket: str, cpu: Cpu) -> tuple[int, float]:
     client = stack.client()
     doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
               for v in client.iter_object_versions(Bucket=bucket, Prefix="f/")
               if v.get("IsLatest") not in ("true", True)]  # fmt: skip
     batches = [doomed[i : i + 1000] for i in range(0, len(doomed), 1000)]
+    cpu.start()  # the deletes only, not the listing above
     started = time.perf_counter()
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(lambda b: client.delete_objects(
@@ -122,16 +165,20 @@ def bench_noncurrent(stack: Stack, keys: int) -> None:
     buckets = ("ncraw1-1250000000", "ncjob-1250000000", "ncraw2-1250000000")
     for bucket in buckets:
         seed(stack, bucket, keys, [start + 10 * v for v in range(VERSIONS)])
-    n, before = raw_delete(stack, buckets[0])
+    cpu = Cpu(stack)
+    n, before = raw_delete(stack, buckets[0], cpu)
+    raw_cpu = cpu.per_thousand(n, "coslocal", "client")
     planned, ran = run_job(stack, f"/b/{buckets[1]}/noncurrent/plan/",
-                           {"prefix": "f/", "keep": "0"}, "confirm-noncurrent")  # fmt: skip
-    _n, after = raw_delete(stack, buckets[2])
+                           {"prefix": "f/", "keep": "0"}, "confirm-noncurrent", cpu)  # fmt: skip
+    job_cpu = cpu.per_thousand(n, "coslocal", "worker")
+    _n, after = raw_delete(stack, buckets[2], cpu)
     raw = (before + after) / 2
     share = 100 * raw / ran
     print(f"delete {n:,} noncurrent versions: raw client {n / before:,.0f}/s and "
           f"{n / after:,.0f}/s; console job: dry run {planned:.1f} s, delete {n / ran:,.0f}/s "
           f"({ran:.1f} s) = {share:.0f}% of raw (goal >= 80%: {'ok' if share >= 80 else 'MISSED'})",
           flush=True)  # fmt: skip
+    print(f"  CPU s per 1,000 versions: job run {job_cpu}; raw deletes {raw_cpu}", flush=True)
 
 
 def main() -> None:
