@@ -19,6 +19,7 @@ wall-clock figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import re
 import sys
@@ -29,8 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import contextlib
 
 import psutil  # noqa: E402
 from _stack import TERMINAL, Stack, running_stack  # noqa: E402
