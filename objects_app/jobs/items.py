@@ -91,25 +91,49 @@ def walk(
     what matters without another pass over the job's items.
 
     An act may start its work on other threads and return a callable that waits for it; all
-    database work stays on this thread (act's own queries run before it returns).
+    database work stays on this thread (act's own queries run before it returns). Without
+    `intent`, such an act is started on the next window before the current one is waited for,
+    so the threads never idle at a window's end (the windows still commit one at a time, in
+    order); a cancel then also lets that next window finish and be counted.
     """
     if not _settle_started(run, clear_codes):
         return Stopped()
     # From the checkpoint on: everything before it is settled (the (job, seq) index).
     batch = _pending(run, run.job.checkpoint, window)
-    while batch:
-        if not (_begin(run, batch) if intent else run.beat()):
-            return Stopped()
-        acted = act(batch)
+    if not batch:
+        return Finished()
+    if not _start(run, batch, intent):
+        return Stopped()
+    acted = act(batch)
+    while True:
         ahead = _pending(run, batch[-1].seq, window) if callable(acted) else None
+        early = None  # the next window's act, started before this one is waited for
+        if ahead and callable(acted) and not intent and not run.sliced():
+            if not run.beat():
+                return Stopped()
+            early = act(ahead)
         if not _commit(run, batch, acted() if callable(acted) else acted, clear=clear_codes):
             return Stopped()
-        if not run.alive():
-            return Stopped()  # cancelled: the window in flight is committed, nothing more
-        if run.sliced():
-            return Continue()
+        stop = Stopped() if not run.alive() else Continue() if run.sliced() else None
+        if stop is not None:  # cancelled or sliced: what is in flight is committed, no more
+            if early is not None and ahead is not None:
+                done = early() if callable(early) else early
+                if not _commit(run, ahead, done, clear=clear_codes):
+                    return Stopped()
+            return stop
+        if early is not None and ahead is not None:
+            batch, acted = ahead, early
+            continue
         batch = ahead if ahead is not None else _pending(run, run.job.checkpoint, window)
-    return Finished()
+        if not batch:
+            return Finished()
+        if not _start(run, batch, intent):
+            return Stopped()
+        acted = act(batch)
+
+
+def _start(run: JobRun, batch: list[Item], intent: bool) -> bool:
+    return _begin(run, batch) if intent else run.beat()
 
 
 def _pending(run: JobRun, after: int, window: int) -> list[Item]:
