@@ -60,7 +60,7 @@ def _enc(s: str) -> str:
 
 
 def _hmac_hex(key: str, msg: str) -> str:
-    return hmac.new(key.encode(), msg.encode(), hashlib.sha1).hexdigest()
+    return hmac.digest(key.encode(), msg.encode(), "sha1").hex()  # the one-shot C path
 
 
 def signature(secret_key: str, key_time: str, http_string: str) -> str:

@@ -39,6 +39,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 PREREAD = 64 * 1024  # body bytes buffered before a thread is used (covers every XML body but huge)
 HEARTBEAT = 1.0  # seconds between heartbeats to the arbiter (see notify)
 NEXT_REQUEST_WAIT = 0.003  # a thread waits this long for its connection's next request
+_PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)  # once: IntFlag's | runs in Python
 SERVED_IN_A_ROW = 64  # requests one thread serves on a connection before the loop takes it back
 HEAD_LIMIT = 128 * 1024  # past this without a blank line, gunicorn's parser gets it (and refuses)
 _END = b"\r\n\r\n"
@@ -164,7 +165,7 @@ class CoslocalWorker(ThreadWorker):  # type: ignore[misc]
         if not poller.poll(NEXT_REQUEST_WAIT * 1000):
             return False
         try:
-            peeked = sock.recv(PREREAD + HEAD_LIMIT, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            peeked = sock.recv(PREREAD + HEAD_LIMIT, _PEEK)
         except OSError:
             return False
         ready, streams = head_state(peeked)
