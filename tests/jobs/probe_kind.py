@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 
 from objects_app.jobs import display, engine, registry
-from objects_app.jobs.items import ItemResult, items_add, items_counts, walk
+from objects_app.jobs.items import Item, ItemResult, items_add, items_counts, walk
 from objects_app.jobs.kind import (
     Action,
     Continue,
@@ -71,7 +71,7 @@ class Probe(Kind):
         params = self.params(run.job)
         markers = Path(params.marker_dir)
 
-        def act(window: list[JobItem]) -> dict[int, ItemResult]:
+        def act(window: list[Item]) -> dict[int, ItemResult]:
             for item in window:
                 run.client.put_object(Bucket=run.job.bucket, Key=item.key, Body=b"step")
                 _mark(markers, item.seq)
@@ -79,7 +79,7 @@ class Probe(Kind):
 
         return walk(run, window=params.window, act=act)
 
-    def reconcile(self, run: engine.JobRun, items: list[JobItem]) -> dict[int, ItemResult]:
+    def reconcile(self, run: engine.JobRun, items: list[Item]) -> dict[int, ItemResult]:
         markers = Path(self.params(run.job).marker_dir)
         done = ItemResult(ItemOutcome.DONE, "", "")
         return {i.seq: done for i in items if (markers / f"step-{i.seq}").exists()}
