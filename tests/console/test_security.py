@@ -8,8 +8,8 @@ import re
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import pytest
