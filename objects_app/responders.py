@@ -41,6 +41,8 @@ def _cos_message(code: str, exc: CosServiceError) -> str:
     known = {
         "NoSuchBucket": _("The bucket does not exist, or this account cannot see it."),
         "NoSuchKey": _("The object does not exist (it may have been deleted meanwhile)."),
+        # What a HEAD of a missing object gives (no body, so no code of COS's own).
+        "NoSuchResource": _("The object does not exist (it may have been deleted meanwhile)."),
         "NoSuchVersion": _("That version of the object does not exist."),
         "NoSuchUpload": _("That multipart upload does not exist any more."),
         "AccessDenied": _("COS refused access with this account's credentials."),

@@ -195,6 +195,17 @@ def object_detail(*, bucket: str, key: str, version_id: str = "") -> ObjectDetai
                 ),
                 status=409,
             ) from exc
+        if exc.get_status_code() == 404 and not version_id:
+            # A HEAD's 404 has no body, so COS's own words ("The Resource You Head Not Exist")
+            # would not say which object is missing; this does.
+            raise ObjectsError(
+                _(
+                    "There is no object named “%(key)s” in bucket %(bucket)s (it may have been "
+                    "deleted or renamed meanwhile)."
+                )
+                % {"key": key, "bucket": bucket},
+                status=404,
+            ) from exc
         raise
     return detail_from_headers(bucket, key, headers)
 

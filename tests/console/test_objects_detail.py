@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from urllib.parse import quote, urlencode
@@ -151,10 +152,17 @@ def test_html_is_never_served_inline(client, bob, cos_client, scratch):
 
 
 def test_missing_key_is_a_clear_404(client, bob, scratch):
+    """The HEAD's bare 404 becomes a message that names the missing key (not COS's "The
+    Resource You Head Not Exist")."""
     client.force_login(bob)
-    response = client.get(detail(f"{scratch}nothing-here"))
+    response = client.get(detail(f"{scratch}nothing-<here>"))
+    body = html.unescape(response.content.decode())
     assert response.status_code == 404
-    assert b"Not found" in response.content and b"Traceback" not in response.content
+    assert "Not found" in body and "Traceback" not in body and "Head Not Exist" not in body
+    assert f"There is no object named “{scratch}nothing-<here>” in bucket {BUCKET}" in body
+    zh = client.get(detail(f"{scratch}nothing-<here>"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert f"{scratch}nothing-&lt;here&gt;" in zh.content.decode()
+    assert "There is no object" not in zh.content.decode()
 
 
 def test_download_streams_the_whole_object(client, bob, cos_client, scratch):

@@ -8,8 +8,9 @@ import re
 import subprocess
 import sys
 import uuid
+from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -37,6 +38,56 @@ def scratch(cos_client) -> str:  # type: ignore[no-untyped-def]
 
 def hrefs(body: str, css_class: str) -> list[str]:
     return [html.unescape(h) for h in re.findall(rf'class="{css_class}" href="([^"]+)"', body)]
+
+
+class _RowParts(HTMLParser):
+    """The folder table's object rows as the browser reads them: checkbox, link, name cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checkboxes: list[dict[str, str | None]] = []
+        self.links: list[str] = []
+        self.names: list[str] = []
+        self._in_name = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("name") == "selected":
+            self.checkboxes.append(found)
+        elif tag == "a" and found.get("class") == "object-link":
+            self.links.append(found["href"] or "")
+        elif tag == "code" and self.links and len(self.names) < len(self.links):
+            self._in_name = True
+            self.names.append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_name:
+            self.names[-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "code":
+            self._in_name = False
+
+
+def test_object_rows_carry_hostile_keys_exactly_and_in_chinese(client, alice, cos_client, scratch):
+    """The rows are built in Python (objects_app/templatetags/object_rows.py): every value the
+    browser reads back (checkbox value, label, link, name) is the key itself, escaped once."""
+    # (A name with "/" would be a folder: those rows are another test's.)
+    keys = sorted(scratch + name for name in [*XSS_KEYS, "<b>&amp;\"'.txt"] if "/" not in name)
+    for key in keys:
+        cos_client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    client.force_login(alice)
+    body = client.get(
+        reverse("objects:object-list", args=[BUCKET]), {"prefix": scratch},
+        HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9",
+    ).content.decode()  # fmt: skip
+    rows = _RowParts()
+    rows.feed(body)
+    names = [key[len(scratch) :] for key in keys]
+    assert [box["value"] for box in rows.checkboxes] == keys
+    assert [box["aria-label"] for box in rows.checkboxes] == [f"选择 {n}" for n in names]
+    assert [parse_qs(urlsplit(href).query)["key"] for href in rows.links] == [[k] for k in keys]
+    assert rows.names == names
 
 
 @pytest.mark.parametrize("name", XSS_KEYS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
     assert_no_axe_violations,
@@ -84,6 +85,28 @@ def test_nothing_scrolls_sideways_at_390_px(phone_page, live_server, site, djang
     # Logging out is within reach on a phone.
     box = page.locator("#logout").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390
+
+
+def test_on_a_phone_the_folder_actions_are_one_scrolling_row_each(  # type: ignore[no-untyped-def]
+    phone_page, live_server, site, django_user_model
+):
+    """Eight actions stacked above the first object took most of a phone's first screen: each
+    toolbar is one row that scrolls sideways, and its last action is still reachable."""
+    page = phone_page
+    log_in(page, live_server, django_user_model, username="pim", role="admin")
+    visit(page, live_server, site["folder"])
+    for strip in (page.locator("#folder-actions"), page.locator("#listing-options")):
+        box = strip.bounding_box()
+        assert box is not None and box["height"] < 60, box
+        assert strip.evaluate("e => e.scrollWidth > e.clientWidth")  # there is more to scroll to
+    first_row = page.locator("tr.object-row").first.bounding_box()
+    assert first_row is not None and first_row["y"] + first_row["height"] < 844
+    page.click("#restore-csv-button")  # the last action of the strip: scrolled to, then clicked
+    expect(page.locator("#dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.click("#rewind-button")
+    expect(page.locator("#dialog")).to_contain_text("Rewind")
+    assert_no_sideways_scroll(page)
 
 
 def test_the_chinese_console_has_no_english_left(zh_page, live_server, site, django_user_model):  # type: ignore[no-untyped-def]

@@ -129,14 +129,20 @@ def test_delete_under_503s_and_resets_finishes_with_exact_counts(
 def test_selection_delete_removes_exactly_the_chosen_keys(
     client, alice, cos_client, new_bucket, coslocal, start_worker
 ) -> None:
-    seed_keys(coslocal, new_bucket, ["s/1", "s/2", "s/3", "t/4"])
+    for key, size in (("s/1", 1000), ("s/2", 1), ("s/3", 1), ("t/4", 234)):
+        cos_client.put_object(Bucket=new_bucket, Key=key, Body=b"x" * size)
     start_worker()
     client.force_login(alice)
     url = reverse("objects:delete-selection", args=[new_bucket])
-    response = client.post(url, {"selected": ["s/1", "t/4", "s/1"]}, **HTMX)
+    # "u/5" was never there (deleted since the page was loaded, say): it leaves the plan.
+    response = client.post(url, {"selected": ["s/1", "t/4", "s/1", "u/5"]}, **HTMX)
     assert response.status_code == 200
-    job = Job.objects.latest("pk")
-    assert job.state == JobState.AWAITING_CONFIRM and job.plan["current"]["objects"] == 2
+    job = wait_for_job(Job.objects.latest("pk").pk, {JobState.AWAITING_CONFIRM, JobState.FAILED})
+    # The dry run sized the chosen keys: the plan says what it frees (it said 0 bytes before).
+    assert job.state == JobState.AWAITING_CONFIRM
+    assert job.plan["current"] == {"objects": 2, "bytes": 1234} and job.plan["gone"] == 1
+    page = client.get(reverse("objects:job-detail", args=[job.pk])).content.decode()
+    assert "Found 2 objects (1.2\xa0KB). 1 selected object was already gone." in page
     job = confirm(client, job, "current")
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 2, 0)
     assert keys_under(cos_client, new_bucket) == ["s/2", "s/3"]
@@ -194,3 +200,32 @@ def test_a_selection_of_folders_and_objects_is_one_dry_run_then_one_delete(
     job = confirm(client, job, "current")
     assert (job.state, job.done, job.failed) == (JobState.SUCCEEDED, 4, 0)
     assert sorted(keys_under(cos_client, new_bucket)) == ["top/d.txt", "top/e/keep"]
+
+
+def test_sizing_the_selection_killed_mid_way_resumes_without_counting_a_key_twice(
+    alice, cos_client, new_bucket, coslocal, start_worker
+) -> None:
+    """The dry run HEADs selected keys 500 a commit; killed after the first commit, the next
+    worker goes on from there: every key sized once, every missing one counted once."""
+    from objects_app.jobs.kinds.delete.services import delete_selection_start
+    from tests.jobs.conftest import slowed, wait_for
+
+    present = [f"s/{n:04d}" for n in range(1100)]
+    seed_keys(coslocal, new_bucket, present)
+    cos_client.put_object(Bucket=new_bucket, Key="s/sized", Body=b"x" * 4321)
+    missing = [f"s/{n:04d}-gone" for n in range(100)]
+    chosen = sorted([*present, *missing, "s/sized"])
+    worker = start_worker(CONSOLE_DELETE_PARALLEL="2")
+    with slowed(coslocal, method="HEAD", query_contains="", delay=0.02):
+        job = delete_selection_start(
+            user=alice, bucket=new_bucket, items=[(key, "") for key in chosen]
+        )
+        wait_for(lambda: Job.objects.get(pk=job.pk).plan.get("sized", 0) >= 500, 60, "a batch")
+        worker.kill()
+    killed = Job.objects.get(pk=job.pk)
+    assert killed.state == JobState.RUNNING and killed.plan["sized"] < len(chosen)
+    start_worker()
+    job = wait_for_job(job.pk, {JobState.AWAITING_CONFIRM, JobState.FAILED}, timeout=90)
+    assert job.state == JobState.AWAITING_CONFIRM
+    assert job.plan["current"] == {"objects": 1101, "bytes": 4321} and job.plan["gone"] == 100
+    assert sorted(job.items.values_list("key", flat=True)) == sorted([*present, "s/sized"])

@@ -89,6 +89,12 @@ def _plan_view(job: Job) -> ProgressView:
         status = _("%(state)s during the dry run") % {"state": display.state_label(job)}
         return ProgressView(status=status, lines=[listed])
     status = _("Dry run: listing what would be deleted…")
+    selected, sized = int(job.plan.get("selected") or 0), int(job.plan.get("sized") or 0)
+    if sized < selected:
+        status = _("Dry run: looking up the selected objects…")
+        listed = _("%(sized)s of %(selected)s looked up") % {
+            "sized": display.number(sized), "selected": display.number(selected),
+        }  # fmt: skip
     return ProgressView(status=status, lines=[listed], poll_seconds=display.poll_seconds(job))
 
 
@@ -103,6 +109,12 @@ def _found(summary: dict[str, Any]) -> str:
             "With every older version and delete marker: %(n)s (%(size)s)."
         ) % {"n": display.number(summary["all"]["objects"]),
              "size": display.size(summary["all"]["bytes"])}  # fmt: skip
+    if summary.get("gone"):
+        text += " " + ngettext(
+            "%(n)s selected object was already gone.",
+            "%(n)s selected objects were already gone.",
+            summary["gone"],
+        ) % {"n": display.number(summary["gone"])}
     return text
 
 

@@ -1,22 +1,28 @@
-"""The batch delete's dry run: list what is under the chosen prefixes into numbered items.
+"""The batch delete's dry run: size the selected keys, list what is under the chosen prefixes.
 
-Page by page, each page's items and the listing position are committed together, so a killed
+Selected keys are items from the start (numbered 0..n-1); the dry run HEADs them batch by batch
+for their sizes, so the plan states the bytes it frees, and drops those already gone. Then,
+page by page, each page's items and the listing position are committed together, so a killed
 worker resumes at the page it was on. Prefixes are listed in order; because they are sorted and
 none contains another, the last key listed says which prefix the walk is in.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from objects_app.cos import CosServiceError
 from objects_app.jobs.engine import JobRun
 from objects_app.jobs.items import items_add, items_counts
 from objects_app.jobs.kind import Continue, PlanReady, StepResult, Stopped
 from objects_app.models import Job, JobItem
 
 PAGE = 1000
+SIZE_BATCH = 500  # selected keys HEADed per commit
 CURRENT, OLDER = "current", "older"
 
 
@@ -27,10 +33,15 @@ class _Lost(Exception):
 def step_plan(run: JobRun, prefixes: list[str]) -> StepResult:
     job = run.job
     if "versioned" not in job.plan:
-        job.plan = {"versioned": _is_versioned(run, job.bucket)}
+        job.plan = {**job.plan, "versioned": _is_versioned(run, job.bucket)}
         if not run.beat(plan=job.plan):
             return Stopped()
     versioned = bool(job.plan["versioned"])
+    try:
+        if not _size_selected(run):
+            return Continue()
+    except _Lost:
+        return Stopped()
     for prefix in _remaining(prefixes, job.listing_marker):
         key_marker = job.listing_marker if job.listing_marker.startswith(prefix) else ""
         version_marker = job.listing_version_marker if key_marker else ""
@@ -45,7 +56,61 @@ def step_plan(run: JobRun, prefixes: list[str]) -> StepResult:
             key_marker, version_marker = next_markers
             if run.sliced():
                 return Continue()
-    return PlanReady(plan_summary(job.pk, versioned))
+    summary = plan_summary(job.pk, versioned)
+    if job.plan.get("gone"):
+        summary["gone"] = job.plan["gone"]
+    return PlanReady(summary)
+
+
+def _size_selected(run: JobRun) -> bool:
+    """HEAD the selected keys not sized yet, a batch per commit; True once all are.
+
+    A key that is no longer there leaves the plan (counted as gone): there is nothing to delete.
+    The position is in the plan, committed with each batch, so a resumed run goes on from it.
+    """
+    job = run.job
+    selected = int(job.plan.get("selected") or 0)
+    parallel = max(1, settings.CONSOLE_DELETE_PARALLEL) * 2
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        while (start := int(job.plan.get("sized") or 0)) < selected:
+            end = min(selected, start + SIZE_BATCH)
+            batch = list(JobItem.objects.filter(job=job, seq__gte=start, seq__lt=end))
+            sizes = list(pool.map(lambda item: _head_size(run, item), batch))
+            plan = {**job.plan, "sized": end}
+            with transaction.atomic():
+                gone = _store_sizes(batch, sizes)
+                plan["gone"] = int(plan.get("gone") or 0) + gone
+                if not run.beat(plan=plan):
+                    raise _Lost
+            job.plan = plan
+            if end < selected and run.sliced():
+                return False
+    return True
+
+
+def _head_size(run: JobRun, item: JobItem) -> int | None:
+    """The item's size; None when it is gone (a version id that no longer exists, too)."""
+    extra = {"VersionId": item.ref} if item.ref else {}
+    try:
+        headers = run.client.head_object(Bucket=run.job.bucket, Key=item.key, **extra)
+    except CosServiceError as exc:
+        if exc.get_status_code() == 404:
+            return None
+        if exc.get_status_code() == 405 and item.ref:
+            return 0  # a delete marker's version: no body, still something to delete
+        raise
+    return int(headers.get("Content-Length") or 0)
+
+
+def _store_sizes(batch: list[JobItem], sizes: list[int | None]) -> int:
+    gone = [item.pk for item, size in zip(batch, sizes, strict=True) if size is None]
+    found = [item for item, size in zip(batch, sizes, strict=True) if size is not None]
+    for item, size in zip(batch, sizes, strict=True):
+        if size is not None:
+            item.size = size
+    JobItem.objects.filter(pk__in=gone).delete()
+    JobItem.objects.bulk_update(found, ["size"])
+    return len(gone)
 
 
 def plan_summary(job_id: int, versioned: bool) -> dict[str, Any]:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from objects_app.errors import ObjectsError
 from objects_app.jobs import engine, registry
 from objects_app.jobs.items import items_add
 from objects_app.jobs.kinds.delete import DeleteParams
-from objects_app.jobs.kinds.delete.plan import CURRENT, plan_summary
-from objects_app.models import ItemOutcome, Job, JobItem, JobState
+from objects_app.jobs.kinds.delete.plan import CURRENT
+from objects_app.models import ItemOutcome, Job, JobItem
 
 
 def protected_prefix_for(prefix: str) -> str | None:
@@ -65,7 +63,7 @@ def delete_selection_start(
 ) -> Job:
     """Plan a delete of chosen keys (key, version id) and folders (everything under them).
 
-    Keys alone wait for confirmation at once; with folders, a dry run lists them first.
+    The dry run sizes the keys (so the plan states what it frees) and lists the folders.
     """
     prefixes = _outermost(folders)
     keys = [(k, v) for k, v in dict.fromkeys(items) if not any(k.startswith(p) for p in prefixes)]
@@ -75,18 +73,15 @@ def delete_selection_start(
     _refuse_protected(prefixes, exact=False)
     kind = registry.get("delete")
     params = DeleteParams(prefixes=prefixes, retry_of=source.pk if source else None)
-    state = JobState.QUEUED if prefixes else JobState.AWAITING_CONFIRM
-    detail = f"{len(keys)} keys, {len(prefixes)} folders"
-    job = engine.job_create(kind=kind, user=user, bucket=bucket, params=params, state=state,
-                            detail=detail, done=len(keys))  # fmt: skip
-    items_add(job, (JobItem(key=k, ref=v, group=CURRENT) for k, v in keys))
+    # The dry run sizes the keys (plan.py); with no folder to list, whether the plan offers
+    # every version is decided here: only when versions were chosen (a retry of some).
+    plan: dict[str, Any] = {"selected": len(keys)}
     if not prefixes:
-        versioned = any(version for _key, version in keys)
-        expires = timezone.now() + timedelta(seconds=settings.CONSOLE_JOB_PLAN_TTL_SECONDS)
-        Job.objects.filter(pk=job.pk).update(
-            plan=plan_summary(job.pk, versioned), plan_expires_at=expires
-        )
-    job.refresh_from_db()
+        plan["versioned"] = any(version for _key, version in keys)
+    detail = f"{len(keys)} keys, {len(prefixes)} folders"
+    job = engine.job_create(kind=kind, user=user, bucket=bucket, params=params, detail=detail,
+                            done=len(keys), plan=plan)  # fmt: skip
+    items_add(job, (JobItem(key=k, ref=v, group=CURRENT) for k, v in keys))
     return job
 
 
