@@ -229,3 +229,31 @@ def test_sizing_the_selection_killed_mid_way_resumes_without_counting_a_key_twic
     assert job.state == JobState.AWAITING_CONFIRM
     assert job.plan["current"] == {"objects": 1101, "bytes": 4321} and job.plan["gone"] == 100
     assert sorted(job.items.values_list("key", flat=True)) == sorted([*present, "s/sized"])
+
+
+def test_a_retry_keeps_the_versions_it_names_with_their_sizes_and_deletes_them(
+    client, alice, cos_client, new_bucket, start_worker
+) -> None:
+    """A delete marker's HEAD is a 404: the retry's dry run must not take it for gone."""
+    from objects_app.jobs.kinds.delete.services import delete_retry_failed
+    from objects_app.models import ItemOutcome, JobItem
+    from tests.jobs.factories import make_job
+
+    cos_client.put_bucket_versioning(Bucket=new_bucket, Status="Enabled")
+    put = cos_client.put_object(Bucket=new_bucket, Key="v", Body=b"x" * 70)
+    marker = cos_client.delete_object(Bucket=new_bucket, Key="v")["x-cos-version-id"]
+    failed = make_job(alice, "delete", phase="delete", state=JobState.PARTIALLY_FAILED,
+                      bucket=new_bucket, total=2, failed=2)  # fmt: skip
+    for seq, (ref, size) in enumerate([(marker, 0), (put["x-cos-version-id"], 70)]):
+        JobItem.objects.create(job=failed, seq=seq, key="v", ref=ref, size=size, group="current",
+                               outcome=ItemOutcome.FAILED, reason_code="InternalError")  # fmt: skip
+    start_worker()
+    retry = delete_retry_failed(user=alice, job=failed)
+    retry = wait_for_job(retry.pk, {JobState.AWAITING_CONFIRM, JobState.FAILED})
+    assert retry.state == JobState.AWAITING_CONFIRM and "gone" not in retry.plan
+    assert retry.plan["all"] == {"objects": 2, "bytes": 70}
+    client.force_login(alice)
+    retry = confirm(client, retry, "all", typed=new_bucket)
+    assert (retry.state, retry.done, retry.failed) == (JobState.SUCCEEDED, 2, 0)
+    assert cos_client.list_objects_versions(Bucket=new_bucket).get("Version", []) == []
+    assert cos_client.list_objects_versions(Bucket=new_bucket).get("DeleteMarker", []) == []

@@ -65,8 +65,9 @@ def step_plan(run: JobRun, prefixes: list[str]) -> StepResult:
 def _size_selected(run: JobRun) -> bool:
     """HEAD the selected keys not sized yet, a batch per commit; True once all are.
 
-    A key that is no longer there leaves the plan (counted as gone): there is nothing to delete.
-    The position is in the plan, committed with each batch, so a resumed run goes on from it.
+    A key with no current object any more leaves the plan (counted as gone): there is nothing
+    to delete. Chosen versions came with their sizes (see delete_selection_start). The position
+    is in the plan, committed with each batch, so a resumed run goes on from it.
     """
     job = run.job
     selected = int(job.plan.get("selected") or 0)
@@ -74,12 +75,11 @@ def _size_selected(run: JobRun) -> bool:
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         while (start := int(job.plan.get("sized") or 0)) < selected:
             end = min(selected, start + SIZE_BATCH)
-            batch = list(JobItem.objects.filter(job=job, seq__gte=start, seq__lt=end))
-            sizes = list(pool.map(lambda item: _head_size(run, item), batch))
+            batch = list(JobItem.objects.filter(job=job, seq__gte=start, seq__lt=end, ref=""))
+            sizes = list(pool.map(lambda item: _current_size(run, item.key), batch))
             plan = {**job.plan, "sized": end}
             with transaction.atomic():
-                gone = _store_sizes(batch, sizes)
-                plan["gone"] = int(plan.get("gone") or 0) + gone
+                plan["gone"] = int(plan.get("gone") or 0) + _store_sizes(batch, sizes)
                 if not run.beat(plan=plan):
                     raise _Lost
             job.plan = plan
@@ -88,26 +88,26 @@ def _size_selected(run: JobRun) -> bool:
     return True
 
 
-def _head_size(run: JobRun, item: JobItem) -> int | None:
-    """The item's size; None when it is gone (a version id that no longer exists, too)."""
-    extra = {"VersionId": item.ref} if item.ref else {}
+def _current_size(run: JobRun, key: str) -> int | None:
+    """The size of the key's current object; None when there is none."""
     try:
-        headers = run.client.head_object(Bucket=run.job.bucket, Key=item.key, **extra)
+        headers = run.client.head_object(Bucket=run.job.bucket, Key=key)
     except CosServiceError as exc:
         if exc.get_status_code() == 404:
             return None
-        if exc.get_status_code() == 405 and item.ref:
-            return 0  # a delete marker's version: no body, still something to delete
         raise
     return int(headers.get("Content-Length") or 0)
 
 
 def _store_sizes(batch: list[JobItem], sizes: list[int | None]) -> int:
-    gone = [item.pk for item, size in zip(batch, sizes, strict=True) if size is None]
-    found = [item for item, size in zip(batch, sizes, strict=True) if size is not None]
+    """Record the sizes found; drop the items that were gone (returns how many)."""
+    found, gone = [], []
     for item, size in zip(batch, sizes, strict=True):
-        if size is not None:
+        if size is None:
+            gone.append(item.pk)
+        else:
             item.size = size
+            found.append(item)
     JobItem.objects.filter(pk__in=gone).delete()
     JobItem.objects.bulk_update(found, ["size"])
     return len(gone)

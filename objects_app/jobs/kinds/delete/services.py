@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -60,10 +60,13 @@ def delete_selection_start(
     items: list[tuple[str, str]],
     folders: Iterable[str] = (),
     source: Job | None = None,
+    sizes: Mapping[tuple[str, str], int] | None = None,
 ) -> Job:
     """Plan a delete of chosen keys (key, version id) and folders (everything under them).
 
-    The dry run sizes the keys (so the plan states what it frees) and lists the folders.
+    The dry run sizes the keys (so the plan states what it frees) and lists the folders. A
+    version's size cannot be asked of COS (a delete marker's HEAD is a 404), so chosen versions
+    keep the size they come with in `sizes` (a retry knows them from its first plan).
     """
     prefixes = _outermost(folders)
     keys = [(k, v) for k, v in dict.fromkeys(items) if not any(k.startswith(p) for p in prefixes)]
@@ -81,7 +84,9 @@ def delete_selection_start(
     detail = f"{len(keys)} keys, {len(prefixes)} folders"
     job = engine.job_create(kind=kind, user=user, bucket=bucket, params=params, detail=detail,
                             done=len(keys), plan=plan)  # fmt: skip
-    items_add(job, (JobItem(key=k, ref=v, group=CURRENT) for k, v in keys))
+    known = sizes or {}
+    items_add(job, (JobItem(key=k, ref=v, size=known.get((k, v), 0), group=CURRENT)
+                    for k, v in keys))  # fmt: skip
     return job
 
 
@@ -99,7 +104,9 @@ def delete_retry_failed(*, user: Any, job: Job) -> Job:
     if job.kind != "delete":
         raise ObjectsError(_("Only batch deletes can retry their failed items."), status=409)
     failed = job.items.filter(outcome=ItemOutcome.FAILED).order_by("seq")
-    items = [(item.key, item.ref) for item in failed]
-    if not items:
+    sizes = {(item.key, item.ref): item.size for item in failed}
+    if not sizes:
         raise ObjectsError(_("This job has no failed items to retry."), status=409)
-    return delete_selection_start(user=user, bucket=job.bucket, items=items, source=job)
+    return delete_selection_start(
+        user=user, bucket=job.bucket, items=list(sizes), source=job, sizes=sizes
+    )
